@@ -1,0 +1,85 @@
+# Numécrivain: `make run` and `make test` do all set-up on a fresh machine (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.10
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/numecrivain.tar.gz
+TRAINING_DATA := $(shell find data/nlu data/rules data/stories -name '*.yml' 2>/dev/null)
+PYTEST_ARGS ?=
+
+# Embedded defaults: SQLite in var/, services on localhost. Override any of them in the environment.
+export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
+export TRACKER_DIALECT ?= sqlite
+export TRACKER_HOST ?=
+export TRACKER_PORT ?=
+export TRACKER_DB ?= var/tracker.db
+export TRACKER_USER ?=
+export TRACKER_PASSWORD ?=
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export RASA_TELEMETRY_ENABLED ?= false
+
+.PHONY: help run test train eval shell lint check-content places install browser clean
+
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+$(VENV)/.python-ok:
+	@command -v $(PYTHON) >/dev/null 2>&1 && $(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null || { \
+	  echo ""; \
+	  echo "Numécrivain needs Python 3.10 (Rasa 3.6 does not install on 3.11 or newer)."; \
+	  echo "Install it, for example with pyenv: 'pyenv install 3.10.13' (the .python-version file selects it),"; \
+	  echo "or point to it: make run PYTHON=/path/to/python3.10"; \
+	  echo ""; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.python-ok requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+install: $(VENV)/.installed  ## Create .venv and install the pinned packages
+
+$(MODEL): $(VENV)/.installed config.yml domain.yml $(TRAINING_DATA)
+	@mkdir -p models var
+	@echo "Training (measured: see 'real' below)..."
+	time $(RASA) train --data data/nlu data/rules data/stories --config config.yml --domain domain.yml \
+	  --out models --fixed-model-name numecrivain --force
+	@touch $@
+
+train: $(MODEL)  ## Train the model when its data or config changed
+
+run: $(MODEL)  ## Install, train if needed, start bot + actions + web (Ctrl-C stops everything)
+	@mkdir -p var
+	$(PY) -m bot.launcher
+
+shell: $(MODEL)  ## Talk to the bot in the terminal
+	@mkdir -p var
+	$(PY) -m bot.launcher --shell
+
+browser:  ## Install Debian's chromium when missing (browser tests)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(MODEL) browser  ## The whole test suite (what CI runs)
+	$(RASA) data validate --fail-on-warnings --data data/nlu data/rules data/stories --domain domain.yml
+	$(PY) -m pytest $(PYTEST_ARGS)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
+
+eval: $(MODEL)  ## Cross-validation and held-out test reports in results/
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/heldout.yml --out results/heldout
+	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out results/cross-validation
+	@echo "Reports: results/heldout/intent_report.json, results/heldout/intent_confusion_matrix.png, results/cross-validation/"
+
+check-content: $(VENV)/.installed  ## Check the knowledge base (schema, SMS text, review dates)
+	$(PY) -m bot.knowledge.check
+
+lint: $(VENV)/.installed  ## ruff
+	$(VENV)/bin/ruff check .
+
+clean:  ## Remove trained models and results (keeps .venv and var/)
+	rm -rf models/*.tar.gz results .pytest_cache

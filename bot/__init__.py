@@ -1,0 +1,1 @@
+"""Numécrivain runtime: knowledge base, places finder, handoff service, channels and web pages."""

@@ -1,0 +1,1 @@
+"""Custom Rasa input/output channels (web chat, SMS)."""

@@ -1,0 +1,37 @@
+"""The project's own database (handoff queue, reports, places): SQLite by default, PostgreSQL when set."""
+
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+
+from bot.settings import get_settings
+
+# Every module declares its tables on this metadata, so one create_all() makes the whole schema.
+metadata = MetaData()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for this URL; SQLite gets WAL and foreign keys so readers never block the bot."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+@functools.lru_cache(maxsize=4)
+def get_engine(url: str | None = None) -> Engine:
+    """The shared engine for the configured database, with every declared table created."""
+    engine = make_engine(url or get_settings().database_url)
+    metadata.create_all(engine)
+    return engine

@@ -1,0 +1,109 @@
+"""Load and validate the procedure files; fail loudly with the file and entry at fault."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import yaml
+
+from bot.gsm7 import is_gsm7
+from bot.knowledge.model import Link, Procedure
+from bot.knowledge.schema import PROCEDURE_SCHEMA
+from bot.paths import PROCEDURES_DIR
+
+
+class KnowledgeError(ValueError):
+    """A procedure file or entry that does not follow data/knowledge/README.md."""
+
+
+def _problems(entry: Any) -> list[str]:
+    """Every way an entry breaks the schema or the SMS rules, in words."""
+    if isinstance(entry, dict) and isinstance(entry.get("checked"), date):
+        entry = {**entry, "checked": entry["checked"].isoformat()}
+    validator = jsonschema.Draft7Validator(PROCEDURE_SCHEMA)
+    problems = [f"{'/'.join(map(str, e.path)) or '(entry)'}: {e.message}" for e in validator.iter_errors(entry)]
+    if isinstance(entry, dict) and isinstance(entry.get("sms"), str) and not is_gsm7(entry["sms"]):
+        problems.append("sms: contains characters outside GSM-7")
+    return problems
+
+
+def _to_procedure(entry: dict[str, Any], source_file: str) -> Procedure:
+    checked = entry["checked"]
+    return Procedure(
+        id=entry["id"],
+        title=entry["title"],
+        theme=entry["theme"],
+        keywords=tuple(entry["keywords"]),
+        summary=" ".join(entry["summary"].split()),
+        steps=tuple(entry["steps"]),
+        documents=tuple(entry["documents"]),
+        cost=entry["cost"],
+        delay=entry["delay"],
+        links=tuple(Link(link["title"], link["url"]) for link in entry["links"]),
+        offline=" ".join(entry["offline"].split()),
+        where=tuple(entry["where"]),
+        sms=" ".join(entry["sms"].split()),
+        checked=checked if isinstance(checked, date) else date.fromisoformat(checked),
+        source_file=source_file,
+    )
+
+
+def load_procedures(files: Iterable[Path]) -> dict[str, Procedure]:
+    """Read procedure files into a dict by id; raise KnowledgeError listing every problem found."""
+    procedures: dict[str, Procedure] = {}
+    errors: list[str] = []
+    for path in sorted(files):
+        try:
+            entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            errors.append(f"{path.name}: not valid YAML ({exc})")
+            continue
+        if not isinstance(entries, list):
+            errors.append(f"{path.name}: must be a list of procedures")
+            continue
+        for index, entry in enumerate(entries):
+            label = f"{path.name}[{index}] {entry.get('id', '?') if isinstance(entry, dict) else ''}"
+            problems = _problems(entry)
+            if problems:
+                errors.extend(f"{label}: {problem}" for problem in problems)
+                continue
+            if entry["id"] in procedures:
+                errors.append(f"{label}: duplicate id (also in {procedures[entry['id']].source_file})")
+                continue
+            procedures[entry["id"]] = _to_procedure(entry, path.name)
+    if errors:
+        raise KnowledgeError("\n".join(errors))
+    return procedures
+
+
+class KnowledgeBase:
+    """All procedures, looked up by id or by NLU intent."""
+
+    def __init__(self, procedures: dict[str, Procedure]) -> None:
+        self._procedures = procedures
+
+    def __len__(self) -> int:
+        return len(self._procedures)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._procedures.values())
+
+    def get(self, procedure_id: str) -> Procedure | None:
+        """The procedure with this id, or None."""
+        return self._procedures.get(procedure_id)
+
+    def by_intent(self, intent: str | None) -> Procedure | None:
+        """The procedure an NLU intent asks for (procedure_<id>), or None."""
+        if not intent or not intent.startswith("procedure_"):
+            return None
+        return self.get(intent.removeprefix("procedure_"))
+
+
+@functools.lru_cache(maxsize=1)
+def get_knowledge_base(directory: Path = PROCEDURES_DIR) -> KnowledgeBase:
+    """The project's knowledge base, loaded once per process."""
+    return KnowledgeBase(load_procedures(directory.glob("*.yml")))
