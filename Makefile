@@ -13,16 +13,12 @@ PYTEST_ARGS ?=
 # Embedded defaults: SQLite in var/, services on localhost. Override any of them in the environment.
 export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
 export TRACKER_DIALECT ?= sqlite
-export TRACKER_HOST ?=
-export TRACKER_PORT ?=
 export TRACKER_DB ?= var/tracker.db
-export TRACKER_USER ?=
-export TRACKER_PASSWORD ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help run test train eval shell lint check-content places install browser clean
+.PHONY: help run test train eval shell sms agent lint check-content places install browser clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -60,6 +56,14 @@ shell: $(MODEL)  ## Talk to the bot in the terminal
 	@mkdir -p var
 	$(PY) -m bot.launcher --shell
 
+sms: $(VENV)/.installed  ## Simulate an SMS conversation with the running bot (start `make run` first)
+	$(PY) -m bot.channels.sms.cli
+
+agent: $(VENV)/.installed  ## Create an agent account for the console (asks the password): make agent NAME=prenom.nom
+	@test -n "$(NAME)" || { echo "Usage: make agent NAME=prenom.nom"; exit 1; }
+	@mkdir -p var
+	$(PY) -m bot.handoff.accounts create "$(NAME)"
+
 browser:  ## Install Debian's chromium when missing (browser tests)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -77,6 +81,9 @@ eval: $(MODEL)  ## Cross-validation and held-out test reports in results/
 
 check-content: $(VENV)/.installed  ## Check the knowledge base (schema, SMS text, review dates)
 	$(PY) -m bot.knowledge.check
+
+places: $(VENV)/.installed  ## Replace the places with a CSV of the national standard: make places FILE=lieux.csv
+	$(PY) -m bot.places import $(or $(FILE),data/knowledge/lieux_mediation_mel.csv)
 
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .

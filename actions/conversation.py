@@ -1,4 +1,4 @@
-"""Fallback: ask to rephrase once, then offer a person."""
+"""Fallback: ask to rephrase once; the second misunderstanding in a row hands over to a person."""
 
 from __future__ import annotations
 
@@ -7,23 +7,20 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.conversation import consecutive_fallbacks
-from bot.replies import HUMAN_BUTTON, MENU_BUTTON, SOLIDARITE_NUMERIQUE, Reply
+from actions.handoff import start_handoff
+from bot.conversation import fallback_starts_handoff
+from bot.replies import HUMAN_BUTTON, MENU_BUTTON, Reply
 
 REPHRASE = Reply(
     "Je n'ai pas bien compris. Pouvez-vous le dire autrement, en quelques mots ? "
     "Par exemple : « carte d'identité perdue » ou « aide au logement ».",
     [MENU_BUTTON, HUMAN_BUTTON],
 )
-OFFER_PERSON = Reply(
-    "Je ne comprends toujours pas, désolé. Une personne peut vous aider : "
-    f"choisissez « Parler à une personne ». Vous pouvez aussi appeler {SOLIDARITE_NUMERIQUE}.",
-    [HUMAN_BUTTON, MENU_BUTTON],
-)
+HANDOFF_INTRO = "Je ne comprends toujours pas, désolé. Une personne va prendre le relais."
 
 
 class ActionHandleFallback(Action):
-    """First misunderstanding: ask to rephrase. Second in a row: offer a person."""
+    """First misunderstanding: ask to rephrase. Second in a row: hand over to a person (or say who can help)."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -31,6 +28,7 @@ class ActionHandleFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        reply = OFFER_PERSON if consecutive_fallbacks(tracker.events) >= 2 else REPHRASE
-        dispatcher.utter_message(**reply.as_dispatch_kwargs())
+        if fallback_starts_handoff(tracker.events):
+            return start_handoff(dispatcher, tracker, intro=HANDOFF_INTRO)
+        dispatcher.utter_message(**REPHRASE.as_dispatch_kwargs())
         return []

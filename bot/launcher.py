@@ -12,8 +12,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.channels.sms.config import uses_fake_gateway
 from bot.paths import MODELS_DIR, PROJECT_ROOT, VAR_DIR
-from bot.settings import get_settings
+from bot.settings import _local_secret, get_settings
 
 BIN = Path(sys.executable).parent
 
@@ -25,6 +26,7 @@ class Ports:
     rasa: int = 5005
     actions: int = 5055
     web: int = 8080
+    sms_gateway: int = 9090  # SMS (issue 6): the fake gateway, started when no real one is configured
 
 
 def model_path(name: str = "numecrivain.tar.gz") -> Path:
@@ -42,11 +44,8 @@ def service_env(ports: Ports) -> dict[str, str]:
     settings = get_settings()
     env = dict(os.environ)
     env.setdefault("ACTION_ENDPOINT_URL", f"http://localhost:{ports.actions}/webhook")
-    for key, value in {
-        "TRACKER_DIALECT": "sqlite", "TRACKER_HOST": "", "TRACKER_PORT": "", "TRACKER_USER": "",
-        "TRACKER_PASSWORD": "", "TRACKER_DB": str(VAR_DIR / "tracker.db"),
-    }.items():
-        env.setdefault(key, value)
+    env.setdefault("TRACKER_DIALECT", "sqlite")
+    env.setdefault("TRACKER_DB", str(VAR_DIR / "tracker.db"))
     env.update(
         RASA_URL=f"http://localhost:{ports.rasa}",
         ACTIONS_URL=f"http://localhost:{ports.actions}",
@@ -60,28 +59,45 @@ def service_env(ports: Ports) -> dict[str, str]:
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONPATH=str(PROJECT_ROOT),
     )
+    # SMS (issue 6): the channel and the fake gateway share the webhook key; the pepper pseudonymises numbers.
+    env.update(SMS_WEBHOOK_SIGNING_KEY=_local_secret("SMS_WEBHOOK_SIGNING_KEY"),
+               NUMECRIVAIN_SMS_PEPPER=_local_secret("NUMECRIVAIN_SMS_PEPPER"))
+    if uses_fake_gateway(env):
+        env.update(SMS_FAKE_GATEWAY_PORT=str(ports.sms_gateway),
+                   SMS_BOT_WEBHOOK_URL=f"http://localhost:{ports.rasa}/webhooks/sms/android")
     return env
+
+
+def endpoints_file() -> str:
+    """SQLite tracker store by default; PostgreSQL when TRACKER_DIALECT says so."""
+    return "endpoints.postgres.yml" if os.environ.get("TRACKER_DIALECT", "sqlite") != "sqlite" else "endpoints.yml"
 
 
 def commands(ports: Ports, model: Path) -> dict[str, list[str]]:
     """The command line of each long-running service."""
     token = get_settings().rasa_api_token
-    return {
+    services = {
         "actions": [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
         "rasa": [
             str(BIN / "rasa"), "run", "--model", str(model), "--port", str(ports.rasa),
             "--interface", os.environ.get("RASA_INTERFACE", "127.0.0.1"),
             "--enable-api", "--auth-token", token, "--cors", "*",
-            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml", "--endpoints", endpoints_file(),
         ],
         "web": [str(BIN / "python"), "-m", "bot.web", "--port", str(ports.web)],
     }
+    if uses_fake_gateway():  # SMS (issue 6): records outgoing SMS when no real gateway is configured
+        services["sms-gateway"] = [str(BIN / "python"), "-m", "bot.channels.sms.fake_gateway",
+                                   "--port", str(ports.sms_gateway)]
+    return services
 
 
-def wait_until_up(url: str, timeout: float = 300.0) -> bool:
-    """Poll a URL until it answers, or give up after timeout seconds."""
+def wait_until_up(url: str, timeout: float = 300.0, supervisor: "Supervisor | None" = None) -> bool:
+    """Poll a URL until it answers; give up after timeout seconds or when a service died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if supervisor is not None and supervisor.first_exit() is not None:
+            return False
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return True
@@ -126,8 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
+    parser.add_argument("--sms-gateway-port", type=int, default=int(os.environ.get("SMS_FAKE_GATEWAY_PORT", 9090)))
     args = parser.parse_args(argv)
-    ports = Ports(args.rasa_port, args.actions_port, args.web_port)
+    ports = Ports(args.rasa_port, args.actions_port, args.web_port, args.sms_gateway_port)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     try:
         model = model_path()
@@ -143,15 +160,20 @@ def main(argv: list[str] | None = None) -> int:
         supervisor.start("actions", cmds["actions"], env)
         if args.shell:
             wait_until_up(f"http://localhost:{ports.actions}/health", 120)
-            shell = [str(BIN / "rasa"), "shell", "--model", str(model), "--endpoints", "endpoints.yml"]
+            shell = [str(BIN / "rasa"), "shell", "--model", str(model), "--endpoints", endpoints_file()]
             return subprocess.call(shell, cwd=PROJECT_ROOT, env=env)
         supervisor.start("rasa", cmds["rasa"], env)
         supervisor.start("web", cmds["web"], env)
+        if "sms-gateway" in cmds:
+            supervisor.start("sms-gateway", cmds["sms-gateway"], env)
         ready = all(
-            wait_until_up(url)
+            wait_until_up(url, supervisor=supervisor)
             for url in (f"http://localhost:{ports.actions}/health", f"http://localhost:{ports.rasa}/",
-                        f"http://localhost:{ports.web}/healthz")
+                        f"http://localhost:{ports.web}/healthz",
+                        *([f"http://localhost:{ports.sms_gateway}/health"] if "sms-gateway" in cmds else []))
         )
+        sms_gateway_line = (f"  Passerelle SMS factice :    http://localhost:{ports.sms_gateway}/messages\n"
+                            if "sms-gateway" in cmds else "")
         if ready:
             print(
                 f"\nNumécrivain est prêt en {time.monotonic() - started:.0f} s.\n"
@@ -159,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  Console des agents :        http://localhost:{ports.web}/agents\n"
                 f"  Secrétariats de mairie :    http://localhost:{ports.web}/secretariat\n"
                 f"  Canal REST :                http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
+                f"  SMS (make sms) :            http://localhost:{ports.rasa}/webhooks/sms/android\n"
+                f"{sms_gateway_line}"
                 "Ctrl-C arrête tout.\n",
                 flush=True,
             )

@@ -38,6 +38,7 @@ class Stack:
     database_url: str
     tracker_db: Path
     env: dict[str, str]
+    sms_gateway_url: str = ""  # SMS (issue 6): the fake gateway the launcher starts (records outgoing SMS)
 
     @property
     def rest_url(self) -> str:
@@ -63,7 +64,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not (MODELS_DIR / "numecrivain.tar.gz").exists():
         pytest.fail("models/numecrivain.tar.gz is missing: run 'make train' (make test does it)")
     workdir = tmp_path_factory.mktemp("stack")
-    ports = {name: free_port() for name in ("rasa", "actions", "web")}
+    ports = {name: free_port() for name in ("rasa", "actions", "web", "sms_gateway")}
     rasa_token, internal_token = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     database_url = f"sqlite:///{workdir / 'numecrivain.db'}"
     env = dict(os.environ)
@@ -75,10 +76,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         TRACKER_DB=str(workdir / "tracker.db"),
         ACTION_ENDPOINT_URL=f"http://localhost:{ports['actions']}/webhook",
         NUMECRIVAIN_TEST_MODE="1",
+        # Handoff (issue 4): a person may answer at any hour of the test run (still only when an agent is
+        # logged in and available); a fast watchdog so expiry and resume are seen within a test.
+        NUMECRIVAIN_SERVICE_HOURS="24/7",
+        NUMECRIVAIN_HANDOFF_WATCHDOG_SECONDS="1",
+        # SMS (issue 6): own secrets; no real gateway, so the launcher starts the fake one.
+        SMS_WEBHOOK_SIGNING_KEY=secrets.token_urlsafe(16),
+        NUMECRIVAIN_SMS_PEPPER=secrets.token_urlsafe(16),
+        SMS_GATEWAY_URL="",
+        TWILIO_ACCOUNT_SID="",
     )
     log = (workdir / "stack.log").open("wb")
     command = [sys.executable, "-m", "bot.launcher", "--rasa-port", str(ports["rasa"]),
-               "--actions-port", str(ports["actions"]), "--web-port", str(ports["web"])]
+               "--actions-port", str(ports["actions"]), "--web-port", str(ports["web"]),
+               "--sms-gateway-port", str(ports["sms_gateway"])]
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     running = Stack(
@@ -90,9 +101,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         database_url=database_url,
         tracker_db=workdir / "tracker.db",
         env=env,
+        sms_gateway_url=f"http://localhost:{ports['sms_gateway']}",
     )
     try:
-        for url in (f"{running.actions_url}/health", f"{running.rasa_url}/", f"{running.web_url}/healthz"):
+        for url in (f"{running.actions_url}/health", f"{running.rasa_url}/", f"{running.web_url}/healthz",
+                    f"{running.sms_gateway_url}/health"):
             _wait(url, process)
         yield running
     except Exception:

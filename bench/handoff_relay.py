@@ -1,0 +1,229 @@
+"""Time from an agent's reply to its delivery to the user, with 50 conversations waiting or in progress.
+
+    .venv/bin/python bench/handoff_relay.py            # portal + a stand-in channel route (no model needed)
+    .venv/bin/python bench/handoff_relay.py --stack    # the real stack: Rasa + actions + portal, 50 web chats
+
+The first mode measures the portal's part (console API, database, relay call). The second is the whole path a
+user sees: agent POST -> portal -> Rasa's /webhooks/webchat/agent_message -> socket.io -> the user's browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.db import get_engine  # noqa: E402
+from bot.handoff.accounts import AgentDirectory  # noqa: E402
+from bot.handoff.store import HandoffQueue  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+CONVERSATIONS = 50
+PASSWORD = "mot de passe du banc d'essai"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def summary(label: str, seconds: list[float]) -> None:
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * len(ms)) - 1)]
+    print(f"{label}: n={len(ms)}  median={statistics.median(ms):.1f} ms  p95={p95:.1f} ms  max={ms[-1]:.1f} ms")
+
+
+class Agent:
+    """An agent logged in to the console through its login form."""
+
+    def __init__(self, http: aiohttp.ClientSession, web_url: str) -> None:
+        self.http, self.web_url, self.csrf = http, web_url, ""
+
+    async def login(self, name: str) -> None:
+        async with self.http.get(f"{self.web_url}/agents/login") as resp:
+            token = re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)  # type: ignore[union-attr]
+        async with self.http.post(f"{self.web_url}/agents/login",
+                                  data={"csrf": token, "name": name, "password": PASSWORD}) as resp:
+            self.csrf = re.search(r'id="csrf" data-token="([^"]+)"', await resp.text()).group(1)  # type: ignore
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        async with self.http.post(f"{self.web_url}{path}", json=body or {},
+                                  headers={"X-CSRF-Token": self.csrf}) as resp:
+            assert resp.status < 300, await resp.text()
+            return await resp.json()
+
+
+async def bench_portal(replies_per_conversation: int) -> None:
+    """Portal over real HTTP, a stand-in for Rasa's channel route that timestamps each arrival."""
+    from sanic import Sanic
+
+    from bot.web.app import create_app
+
+    arrivals: dict[str, float] = {}
+
+    async def relay(request: web.Request) -> web.Response:
+        body = await request.json()
+        arrivals[body["text"]] = time.perf_counter()
+        return web.json_response({"delivered": True})
+
+    async def ok(_: web.Request) -> web.Response:
+        return web.json_response({"events": []})
+
+    fake = web.Application()
+    fake.router.add_post("/webhooks/{channel}/agent_message", relay)
+    fake.router.add_get("/conversations/{sender}/tracker", ok)
+    fake.router.add_post("/conversations/{sender}/tracker/events", ok)
+    runner = web.AppRunner(fake)
+    await runner.setup()
+    rasa_port, web_port = free_port(), free_port()
+    await web.TCPSite(runner, "127.0.0.1", rasa_port).start()
+    workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-"))
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    directory = AgentDirectory(get_engine(database_url))
+    directory.create("agent.bench", PASSWORD)
+    queue = HandoffQueue(get_engine(database_url))
+    requests = [queue.enqueue(f"web-{i}", "webchat", [{"role": "user", "text": "aide"}]) for i in range(CONVERSATIONS)]
+    settings = Settings(rasa_url=f"http://127.0.0.1:{rasa_port}", web_url=f"http://127.0.0.1:{web_port}",
+                        web_port=web_port, database_url=database_url, rasa_api_token="t", internal_token="i")
+    Sanic.test_mode = True
+    app = create_app(settings)
+    server = await app.create_server(host="127.0.0.1", port=web_port, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    timings: list[float] = []
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            agent = Agent(http, settings.web_url)
+            await agent.login("agent.bench")
+            for request in requests:
+                await agent.post(f"/agents/api/requests/{request.id}/take")
+            for round_ in range(replies_per_conversation):
+                for request in requests:
+                    text = f"réponse {round_} à {request.id}"
+                    started = time.perf_counter()
+                    await agent.post(f"/agents/api/requests/{request.id}/messages", {"text": text})
+                    timings.append(arrivals[text] - started)
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await runner.cleanup()
+    print(f"Portal + relay route, {CONVERSATIONS} conversations taken, SQLite ({os.cpu_count()} CPUs):")
+    summary("agent reply -> channel route", timings)
+
+
+async def bench_stack(replies_per_conversation: int) -> None:
+    """The real stack on free ports; 50 web chat users over socket.io wait for a person."""
+    from tests.web.socketio_client import SocketIOClient
+
+    workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-stack-"))
+    ports = {name: free_port() for name in ("rasa", "actions", "web", "sms_gateway")}
+    env = dict(os.environ)
+    env.update(
+        RASA_API_TOKEN=secrets.token_urlsafe(16), NUMECRIVAIN_INTERNAL_TOKEN=secrets.token_urlsafe(16),
+        NUMECRIVAIN_DB_URL=f"sqlite:///{workdir / 'numecrivain.db'}", TRACKER_DIALECT="sqlite",
+        TRACKER_DB=str(workdir / "tracker.db"), ACTION_ENDPOINT_URL=f"http://localhost:{ports['actions']}/webhook",
+        NUMECRIVAIN_SERVICE_HOURS="24/7", NUMECRIVAIN_TEST_MODE="1", SMS_GATEWAY_URL="", TWILIO_ACCOUNT_SID="",
+        SMS_WEBHOOK_SIGNING_KEY=secrets.token_urlsafe(16), NUMECRIVAIN_SMS_PEPPER=secrets.token_urlsafe(16),
+    )
+    command = [sys.executable, "-m", "bot.launcher", "--rasa-port", str(ports["rasa"]),
+               "--actions-port", str(ports["actions"]), "--web-port", str(ports["web"])]
+    if "--sms-gateway-port" in subprocess.run([sys.executable, "-m", "bot.launcher", "--help"], cwd=ROOT, env=env,
+                                              capture_output=True, text=True, check=False).stdout:
+        command += ["--sms-gateway-port", str(ports["sms_gateway"])]
+    log = (workdir / "stack.log").open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    rasa_url, web_url = f"http://localhost:{ports['rasa']}", f"http://localhost:{ports['web']}"
+    try:
+        for url in (f"http://localhost:{ports['actions']}/health", f"{rasa_url}/", f"{web_url}/healthz"):
+            deadline = time.monotonic() + 300
+            while True:
+                try:
+                    urllib.request.urlopen(url, timeout=2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise RuntimeError(f"{url} did not start; see {workdir / 'stack.log'}") from None
+                    time.sleep(0.5)
+        subprocess.run([sys.executable, "-m", "bot.handoff.accounts", "create", "agent.bench"], input=PASSWORD + "\n",
+                       cwd=ROOT, env=env, text=True, check=True, capture_output=True)
+        timings: list[float] = []
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            agent = Agent(http, web_url)
+            await agent.login("agent.bench")
+            await agent.post("/agents/api/presence", {"available": True})
+            chats: dict[str, SocketIOClient] = {}
+            for _ in range(CONVERSATIONS):
+                session_id = uuid.uuid4().hex
+                chat = await SocketIOClient(rasa_url).__aenter__()
+                await chat.start_session(session_id)
+                await chat.emit("user_uttered", {"message": "/request_human", "session_id": session_id})
+                await chat.wait_for("bot_uttered", 1, timeout=60)
+                chats[session_id] = chat
+            async with http.get(f"{web_url}/agents/api/queue") as resp:
+                waiting = (await resp.json())["waiting"]
+            print(f"{len(waiting)} conversations waiting in the queue.")
+            queue = HandoffQueue(get_engine(env["NUMECRIVAIN_DB_URL"]))
+            by_id = {r["id"]: queue.get(r["id"]).sender_id for r in waiting}
+            for request_id in by_id:
+                await agent.post(f"/agents/api/requests/{request_id}/take")
+            for round_ in range(replies_per_conversation):
+                for request_id, session_id in by_id.items():
+                    chat = chats[session_id]
+                    seen = len([e for e in chat.events if e[0] == "bot_uttered"])
+                    started = time.perf_counter()
+                    await agent.post(f"/agents/api/requests/{request_id}/messages",
+                                     {"text": f"réponse {round_} n° {request_id}"})
+                    await chat.wait_for("bot_uttered", seen + 1, timeout=10)
+                    timings.append(time.perf_counter() - started)
+            for request_id in by_id:
+                await agent.post(f"/agents/api/requests/{request_id}/close")
+            for chat in chats.values():
+                await chat.__aexit__()
+        print(f"Real stack, {CONVERSATIONS} web chats over socket.io ({os.cpu_count()} CPUs):")
+        summary("agent reply -> user's socket.io client", timings)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", action="store_true", help="start the real stack (needs the trained model)")
+    parser.add_argument("--replies", type=int, default=4, help="replies per conversation (default 4)")
+    args = parser.parse_args()
+    os.environ.setdefault("NUMECRIVAIN_HANDOFF_WATCHDOG_SECONDS", "3600")
+    asyncio.run(bench_stack(args.replies) if args.stack else bench_portal(args.replies))
+    print(json.dumps({"conversations": CONVERSATIONS, "replies_per_conversation": args.replies}))
+
+
+if __name__ == "__main__":
+    main()

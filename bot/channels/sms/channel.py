@@ -1,0 +1,199 @@
+"""The Rasa input channel `sms`: signed webhooks of SMS Gateway for Android and Twilio, and the agent relay."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.sms.coalesce import InboundSms
+from bot.channels.sms.config import ANDROID, TWILIO, SmsConfig
+from bot.channels.sms.senders import AndroidGatewaySender, SmsSender, TwilioSender
+from bot.channels.sms.service import CHANNEL_NAME, DEFAULT_AGENT_ROLE, RelayResult, SmsService, utc_now
+from bot.channels.sms.signatures import ReplayGuard, SignatureError, verify_android, verify_twilio
+from bot.channels.sms.store import SmsStore
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_AGENT_TEXT = 1600
+
+
+def parse_received_at(value: Any, default: datetime) -> datetime:
+    """The gateway's receivedAt (ISO 8601, device time zone) as naive UTC; `default` when absent or wrong."""
+    if not isinstance(value, str) or not value:
+        return default
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return default
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def default_senders(config: SmsConfig) -> dict[str, SmsSender]:
+    """One sender per gateway; Twilio only when its account is configured."""
+    options = {"attempts": config.send_attempts, "backoff_seconds": config.send_backoff_seconds}
+    senders: dict[str, SmsSender] = {ANDROID: AndroidGatewaySender(config.android, **options)}
+    if config.twilio.configured:
+        senders[TWILIO] = TwilioSender(config.twilio, **options)
+    return senders
+
+
+class SmsInput(InputChannel):
+    """SMS for basic phones; register in credentials.yml as `bot.channels.sms.SmsInput`."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, Any] | None) -> InputChannel:
+        return cls(SmsConfig.load(credentials or {}))
+
+    def __init__(
+        self,
+        config: SmsConfig,
+        store: SmsStore | None = None,
+        senders: Mapping[str, SmsSender] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        internal_token: str | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.senders = senders
+        self.clock = clock
+        self.internal_token = internal_token
+        self.replays = ReplayGuard(config.signature_window_seconds)
+        self.service: SmsService | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Messages pushed outside a turn (no recipient known here) are not sent by SMS."""
+        return None
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        """Wait until every accepted webhook is processed (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        store = self.store or SmsStore()
+        senders = self.senders if self.senders is not None else default_senders(self.config)
+        service = SmsService(self.config, store, senders, on_new_message, self.clock)
+        self.service = service
+        token = self.internal_token if self.internal_token is not None else get_settings().internal_token
+        sms = Blueprint("sms_webhook", __name__)
+
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        async def accept(sms_message: InboundSms, message_key: str) -> HTTPResponse | None:
+            if message_key and not await asyncio.to_thread(store.first_time_seen, message_key, self.clock()):
+                return response.json({"status": "duplicate"})
+            self._spawn(service.receive(sms_message))
+            return None
+
+        async def android_webhook(request: Request) -> HTTPResponse:
+            body = request.body or b""
+            signature = request.headers.get("X-Signature")
+            try:
+                verify_android(self.config.android.signing_key, body, request.headers.get("X-Timestamp"),
+                               signature, window_seconds=self.config.signature_window_seconds)
+                self.replays.check_and_remember(f"android:{signature}")
+            except SignatureError as exc:
+                logger.warning("SMS webhook (android) rejected: %s", exc)
+                return response.json({"error": "invalid signature"}, status=401)
+            try:
+                event = json.loads(body)
+            except ValueError:
+                return response.json({"error": "body is not JSON"}, status=400)
+            if not isinstance(event, dict) or event.get("event") != "sms:received":
+                kind = event.get("event") if isinstance(event, dict) else None
+                if kind == "sms:failed":
+                    logger.warning("SMS gateway reports a failed SMS")
+                return response.json({"status": "ignored", "event": kind})
+            payload = event.get("payload") or {}
+            phone, text = payload.get("phoneNumber"), payload.get("message")
+            if not isinstance(phone, str) or not phone.strip() or not isinstance(text, str):
+                return response.json({"error": "payload needs phoneNumber and message"}, status=400)
+            received_at = parse_received_at(payload.get("receivedAt"), self.clock())
+            key = str(event.get("id") or "")
+            inbound = InboundSms(received_at, text, phone, ANDROID, key)
+            duplicate = await accept(inbound, f"android:{key}" if key else "")
+            return duplicate or response.json({"status": "accepted"})
+
+        async def twilio_webhook(request: Request) -> HTTPResponse:
+            params = {key: values[0] for key, values in (request.form or {}).items() if values}
+            url = request.url
+            if self.config.public_url:
+                url = f"{self.config.public_url}{request.path}"
+                if request.query_string:
+                    url += f"?{request.query_string}"
+            signature = request.headers.get("X-Twilio-Signature")
+            try:
+                verify_twilio(self.config.twilio.auth_token, url, params, signature)
+                self.replays.check_and_remember(f"twilio:{signature}")
+            except SignatureError as exc:
+                logger.warning("SMS webhook (twilio) rejected: %s", exc)
+                return response.json({"error": "invalid signature"}, status=401)
+            phone, text = params.get("From", ""), params.get("Body")
+            if not phone.strip() or text is None:
+                return response.json({"error": "From and Body are required"}, status=400)
+            key = params.get("MessageSid") or params.get("SmsSid") or ""
+            inbound = InboundSms(self.clock(), text, phone, TWILIO, key)
+            await accept(inbound, f"twilio:{key}" if key else "")  # a duplicate gets the same empty answer
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        async def agent_message(request: Request) -> HTTPResponse:
+            given = request.headers.get("Authorization", "")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not token or not hmac.compare_digest(value.strip().encode(),
+                                                                                   token.encode()):
+                return response.json({"error": "unauthorised"}, status=401)
+            try:
+                data = json.loads(request.body or b"{}")
+            except ValueError:
+                data = None
+            if not isinstance(data, dict) or not isinstance(data.get("sender_id"), str) \
+                    or not isinstance(data.get("text"), str) or not data["text"].strip():
+                return response.json({"error": "sender_id and text are required"}, status=400)
+            if len(data["text"]) > MAX_AGENT_TEXT:
+                return response.json({"error": f"text longer than {MAX_AGENT_TEXT} characters"}, status=400)
+            result = await service.relay_agent_message(
+                data["sender_id"], data["text"], str(data.get("agent") or ""),
+                str(data.get("role") or DEFAULT_AGENT_ROLE))
+            status = {RelayResult.DELIVERED: 200, RelayResult.UNKNOWN_SENDER: 404,
+                      RelayResult.UNSUBSCRIBED: 409, RelayResult.FAILED: 502}[result]
+            body: dict[str, Any] = {"delivered": result is RelayResult.DELIVERED}
+            if result is not RelayResult.DELIVERED:
+                body["error"] = result.value
+            return response.json(body, status=status)
+
+        async def close_senders(*_: Any) -> None:
+            await self.idle()
+            await service.close()
+
+        sms.add_route(health, "/", methods=["GET"], name="health")
+        sms.add_route(android_webhook, "/android", methods=["POST"], name="android")
+        sms.add_route(android_webhook, "/webhook", methods=["POST"], name="webhook")
+        sms.add_route(twilio_webhook, "/twilio", methods=["POST"], name="twilio")
+        sms.add_route(agent_message, "/agent_message", methods=["POST"], name="agent_message")
+        sms.listener("before_server_stop")(close_senders)
+        return sms

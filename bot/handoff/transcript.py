@@ -1,0 +1,55 @@
+"""Read a conversation from Rasa events: the transcript an agent sees and the topic of the request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+AGENT_METADATA_KEY = "handoff_agent"  # set on bot events that an agent (or the handoff system) wrote
+SYSTEM_AUTHOR = "Numécrivain"
+_NOT_A_TOPIC = {
+    "request_human", "request_callback", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny",
+    "bot_challenge", "help_menu", "out_of_scope", "stop", None,
+}
+MAX_TRANSCRIPT_MESSAGES = 60
+
+
+def transcript_from_events(
+    events: Iterable[dict[str, Any]], limit: int = MAX_TRANSCRIPT_MESSAGES
+) -> list[dict[str, Any]]:
+    """User, bot and agent messages, oldest first, with their timestamps (the last `limit` only)."""
+    messages: list[dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        text = event.get("text")
+        if kind not in ("user", "bot") or not isinstance(text, str) or not text.strip():
+            continue
+        entry: dict[str, Any] = {"role": kind, "text": text, "timestamp": event.get("timestamp")}
+        if kind == "bot":
+            metadata = event.get("metadata") or {}
+            if metadata.get(AGENT_METADATA_KEY):
+                entry.update(role="agent" if metadata.get("agent") else "system", agent=metadata[AGENT_METADATA_KEY])
+            titles = [b.get("title") for b in (event.get("data") or {}).get("buttons") or [] if isinstance(b, dict)]
+            if titles:
+                entry["choices"] = [t for t in titles if isinstance(t, str)]
+        messages.append(entry)
+    return messages[-limit:]
+
+
+def topic_from_events(events: Iterable[dict[str, Any]], last_procedure: str | None = None) -> str | None:
+    """What the person was asking about: the last procedure shown, else the last meaningful intent."""
+    if last_procedure:
+        return last_procedure
+    for event in reversed(list(events)):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in _NOT_A_TOPIC:
+            return str(intent)
+    return None
+
+
+def last_user_timestamp(events: Iterable[dict[str, Any]]) -> float | None:
+    """When the user last wrote."""
+    stamps = [e.get("timestamp") for e in events if e.get("event") == "user" and e.get("timestamp")]
+    return max(stamps) if stamps else None

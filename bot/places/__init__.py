@@ -1,0 +1,1 @@
+"""Lieux de médiation numérique: import of the national standard, nearest-place search, rendering."""

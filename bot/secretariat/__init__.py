@@ -1,0 +1,1 @@
+"""Internal Q&A for town-hall secretariats: tokens, ranking, error reports and usage figures."""

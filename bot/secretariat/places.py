@@ -1,0 +1,37 @@
+"""Places for the secretariat API, through bot/places' public functions (one search, several renderings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PlacesUnavailableError(RuntimeError):
+    """The places search is not installed in this build (bot.places missing or incomplete)."""
+
+
+class UnknownCommuneError(LookupError):
+    """The commune is outside the MEL, or not recognised."""
+
+
+class AmbiguousCommuneError(ValueError):
+    """Several communes match; the message lists them."""
+
+
+def find_places_for_secretariat(commune: str, need: str | None) -> dict[str, Any]:
+    """The nearest places for a commune and a need, rendered for the secretariat view."""
+    try:
+        from bot.places.answer import AMBIGUOUS, OUTSIDE, RESULTS, answer_places_request
+        from bot.places.needs import criteria_from_text
+        from bot.places.render import render_secretariat
+        from bot.places.search import get_place_index
+    except ImportError as exc:
+        raise PlacesUnavailableError(f"bot.places incomplet : {exc.name}") from exc
+    answer = answer_places_request(commune, criteria_from_text(need or ""), is_answer=True, index=get_place_index())
+    if answer.kind == OUTSIDE:
+        raise UnknownCommuneError(commune)
+    if answer.kind == AMBIGUOUS:
+        names = ", ".join(candidate.label for candidate in answer.candidates)
+        raise AmbiguousCommuneError(f"Plusieurs communes correspondent : {names}. Précisez.")
+    if answer.kind != RESULTS or answer.result is None:
+        raise UnknownCommuneError(commune)
+    return render_secretariat(answer.result)

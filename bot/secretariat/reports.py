@@ -1,0 +1,65 @@
+"""Error reports from secretariats: stored with who sent them, listed for the content editors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+
+from bot.secretariat.store import reports_table
+from bot.secretariat.tokens import Secretariat
+
+STATUSES = ("open", "done")
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    """A reported error in a procedure: who (commune, name), which procedure, what, when."""
+
+    id: int
+    created_at: datetime
+    commune: str
+    reporter: str
+    procedure_id: str
+    message: str
+    status: str
+
+
+def record_report(engine: Engine, who: Secretariat, procedure_id: str, message: str,
+                  now: datetime | None = None) -> ErrorReport:
+    """Store a report (parameterised insert; the text is kept as typed, escaped only when shown)."""
+    created_at = now or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    with engine.begin() as connection:
+        result = connection.execute(
+            insert(reports_table).values(
+                created_at=created_at, token_id=who.token_id, commune=who.commune, reporter=who.name,
+                procedure_id=procedure_id, message=message, status="open",
+            )
+        )
+        report_id = int(result.inserted_primary_key[0])
+    return ErrorReport(report_id, created_at, who.commune, who.name, procedure_id, message, "open")
+
+
+def list_reports(engine: Engine, status: str | None = "open") -> list[ErrorReport]:
+    """Reports, oldest first; all of them when status is None."""
+    query = select(reports_table).order_by(reports_table.c.created_at, reports_table.c.id)
+    if status is not None:
+        query = query.where(reports_table.c.status == status)
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [
+        ErrorReport(r["id"], r["created_at"], r["commune"], r["reporter"], r["procedure_id"], r["message"], r["status"])
+        for r in rows
+    ]
+
+
+def close_report(engine: Engine, report_id: int) -> bool:
+    """Mark a report as handled; True when an open report was closed."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(reports_table).where(reports_table.c.id == report_id, reports_table.c.status == "open")
+            .values(status="done")
+        )
+    return result.rowcount > 0

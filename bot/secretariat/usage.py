@@ -1,0 +1,286 @@
+"""Usage figures for the metropolitan digital council, read from the Rasa tracker store, without personal data.
+
+    python -m bot.secretariat.usage                     # all time, tracker store from TRACKER_* variables
+    python -m bot.secretariat.usage --since 2026-01-01 --json
+    python -m bot.secretariat.usage --tracker-url sqlite:///var/tracker.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.paths import PROJECT_ROOT
+
+LOCAL_TIME = ZoneInfo("Europe/Paris")
+NOT_UNDERSTOOD_INTENTS = ("nlu_fallback", "out_of_scope")
+HANDOFF_INTENT = "request_human"
+HANDOFF_ACTION = "action_request_human"
+TOP_PROCEDURES = 15
+TOP_NOT_UNDERSTOOD = 50
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?:(?:\+|00)\d{2,3}[\s.-]?|\b0)[1-9](?:[\s.-]?\d{2}){4}\b")
+_DIGITS = re.compile(r"\d(?:[\s.-]?\d){5,}")
+
+
+class TrackerUnavailableError(RuntimeError):
+    """The tracker store cannot be read (missing file, wrong URL, no events table)."""
+
+
+def mask_personal_data(message: str) -> str:
+    """The message with e-mails, phone numbers and long digit runs (tax, social security numbers) masked."""
+    masked = _EMAIL.sub("[e-mail]", message)
+    masked = _PHONE.sub("[téléphone]", masked)
+    masked = _DIGITS.sub("[numéro]", masked)
+    return " ".join(masked.split())
+
+
+def tracker_url_from_env(environ: dict[str, str] | None = None) -> str:
+    """The tracker store URL that endpoints.yml builds from TRACKER_* (or TRACKER_STORE_URL when set)."""
+    env = os.environ if environ is None else environ
+    if env.get("TRACKER_STORE_URL"):
+        return env["TRACKER_STORE_URL"]
+    dialect = env.get("TRACKER_DIALECT") or "sqlite"
+    database = env.get("TRACKER_DB") or "var/tracker.db"
+    if dialect == "sqlite":
+        path = database if os.path.isabs(database) else str(PROJECT_ROOT / database)
+        return f"sqlite:///{path}"
+    port = env.get("TRACKER_PORT")
+    return URL.create(
+        dialect, username=env.get("TRACKER_USER") or None, password=env.get("TRACKER_PASSWORD") or None,
+        host=env.get("TRACKER_HOST") or "localhost", port=int(port) if port else None, database=database,
+    ).render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class TrackerEvent:
+    """One row of Rasa's `events` table, with its JSON data decoded."""
+
+    sender_id: str
+    type_name: str
+    timestamp: float
+    intent_name: str | None
+    action_name: str | None
+    data: dict[str, Any]
+
+
+def read_events(tracker_url: str, since: date | None = None, until: date | None = None) -> Iterator[TrackerEvent]:
+    """Events ordered by conversation then time (parameterised SQL on Rasa's SQLTrackerStore schema)."""
+    if tracker_url.startswith("sqlite:///"):
+        path = tracker_url.removeprefix("sqlite:///")
+        if path and not os.path.exists(path):
+            raise TrackerUnavailableError(f"no tracker store at {path}")
+    clauses, params = [], {}
+    if since:
+        clauses.append("timestamp >= :since")
+        params["since"] = datetime.combine(since, datetime.min.time(), LOCAL_TIME).timestamp()
+    if until:
+        clauses.append("timestamp < :until")
+        params["until"] = datetime.combine(until, datetime.min.time(), LOCAL_TIME).timestamp() + 86400
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    query = text(
+        "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
+        f"{where} ORDER BY sender_id, timestamp, id"
+    )
+    engine = create_engine(tracker_url, future=True)
+    try:
+        with engine.connect() as connection:
+            for row in connection.execute(query, params):
+                try:
+                    data = json.loads(row.data) if row.data else {}
+                except ValueError:
+                    data = {}
+                yield TrackerEvent(row.sender_id, row.type_name, float(row.timestamp or 0.0), row.intent_name,
+                                   row.action_name, data if isinstance(data, dict) else {})
+    except SQLAlchemyError as exc:
+        raise TrackerUnavailableError(f"cannot read the tracker store: {type(exc).__name__}") from exc
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class _Session:
+    start: float
+    channel: str | None = None
+    users: int = 0
+    handoff_at: float | None = None
+    agent_at: float | None = None
+
+
+def _is_agent_message(event: TrackerEvent) -> bool:
+    """A bot event sent by a person (the handoff relay marks it in the metadata)."""
+    metadata = event.data.get("metadata") or {}
+    return event.type_name == "bot" and isinstance(metadata, dict) and bool(
+        metadata.get("agent") or metadata.get("from") == "agent" or metadata.get("sender") == "agent"
+    )
+
+
+def _sessions(events: Iterable[TrackerEvent], counters: dict[str, Counter]) -> Iterator[_Session]:
+    """Split each conversation into sessions (action_session_start), counting intents on the way."""
+    current: _Session | None = None
+    sender: str | None = None
+    for event in events:
+        new_sender = event.sender_id != sender
+        if new_sender or (event.type_name == "action" and event.action_name == "action_session_start"):
+            if current is not None and current.users:
+                yield current
+            current, sender = _Session(start=event.timestamp), event.sender_id
+        assert current is not None
+        if event.type_name == "user":
+            current.users += 1
+            current.channel = current.channel or event.data.get("input_channel") or None
+            intent = event.intent_name or ((event.data.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent and intent.startswith("procedure_"):
+                counters["procedures"][intent.removeprefix("procedure_")] += 1
+            if intent in NOT_UNDERSTOOD_INTENTS and isinstance(event.data.get("text"), str):
+                counters["not_understood"][mask_personal_data(event.data["text"])[:300]] += 1
+            if intent == HANDOFF_INTENT and current.handoff_at is None:
+                current.handoff_at = event.timestamp
+        elif event.type_name == "action" and event.action_name == HANDOFF_ACTION and current.handoff_at is None:
+            current.handoff_at = event.timestamp
+        elif current.handoff_at is not None and current.agent_at is None and _is_agent_message(event):
+            current.agent_at = event.timestamp
+    if current is not None and current.users:
+        yield current
+
+
+def _week(timestamp: float) -> str:
+    year, week, _ = datetime.fromtimestamp(timestamp, LOCAL_TIME).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+@dataclass
+class UsageReport:
+    """Aggregated figures only: no sender id, no unmasked text."""
+
+    generated_at: str
+    period: dict[str, str | None]
+    conversations: int
+    conversations_by_channel: dict[str, int]
+    conversations_by_week: dict[str, dict[str, int]]  # week -> channel -> count
+    top_procedures: list[dict[str, Any]]
+    not_understood: list[dict[str, Any]]
+    handoff: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready figures."""
+        return asdict(self)
+
+
+def build_report(events: Iterable[TrackerEvent], titles: dict[str, str] | None = None,
+                 since: date | None = None, until: date | None = None,
+                 now: datetime | None = None) -> UsageReport:
+    """Aggregate tracker events into the council's figures."""
+    titles = titles or {}
+    counters: dict[str, Counter] = {"procedures": Counter(), "not_understood": Counter()}
+    by_channel: Counter = Counter()
+    by_week: dict[str, Counter] = defaultdict(Counter)
+    handoffs, waits, unanswered = 0, [], 0
+    total = 0
+    for session in _sessions(events, counters):
+        total += 1
+        channel = session.channel or "inconnu"
+        by_channel[channel] += 1
+        by_week[_week(session.start)][channel] += 1
+        if session.handoff_at is not None:
+            handoffs += 1
+            if session.agent_at is not None:
+                waits.append(session.agent_at - session.handoff_at)
+            else:
+                unanswered += 1
+    handoff: dict[str, Any] = {
+        "requests": handoffs,
+        "rate": round(handoffs / total, 4) if total else 0.0,
+        "answered_by_agent": len(waits),
+        "not_answered_by_agent": unanswered,
+        "wait_seconds_median": round(statistics.median(waits), 1) if waits else None,
+        "wait_seconds_p90": round(_percentile(waits, 0.9), 1) if waits else None,
+    }
+    generated = (now or datetime.now(timezone.utc)).astimezone(LOCAL_TIME).isoformat(timespec="seconds")
+    return UsageReport(
+        generated_at=generated,
+        period={"since": since.isoformat() if since else None, "until": until.isoformat() if until else None},
+        conversations=total,
+        conversations_by_channel=dict(by_channel.most_common()),
+        conversations_by_week={week: dict(by_week[week].most_common()) for week in sorted(by_week)},
+        top_procedures=[
+            {"id": pid, "title": titles.get(pid, pid), "count": count}
+            for pid, count in counters["procedures"].most_common(TOP_PROCEDURES)
+        ],
+        not_understood=[
+            {"text": message, "count": count}
+            for message, count in counters["not_understood"].most_common(TOP_NOT_UNDERSTOOD)
+        ],
+        handoff=handoff,
+    )
+
+
+def usage_report(tracker_url: str | None = None, since: date | None = None, until: date | None = None,
+                 now: datetime | None = None) -> UsageReport:
+    """The report for a tracker store (TRACKER_* variables by default), with procedure titles."""
+    from bot.knowledge import get_knowledge_base
+
+    titles = {procedure.id: procedure.title for procedure in get_knowledge_base()}
+    events = read_events(tracker_url or tracker_url_from_env(), since, until)
+    return build_report(events, titles, since, until, now)
+
+
+def render_text(report: UsageReport) -> str:
+    """The report as plain text for a terminal or an e-mail to the council."""
+    lines = [f"Numécrivain – usage ({report.period['since'] or 'début'} → {report.period['until'] or 'aujourd’hui'})",
+             f"Conversations : {report.conversations}", "", "Par canal :"]
+    lines += [f"  {channel:<12} {count}" for channel, count in report.conversations_by_channel.items()]
+    lines += ["", "Par semaine :"]
+    lines += [f"  {week}  " + ", ".join(f"{c} {n}" for c, n in channels.items())
+              for week, channels in report.conversations_by_week.items()]
+    lines += ["", "Démarches les plus demandées :"]
+    lines += [f"  {item['count']:>5}  {item['title']}" for item in report.top_procedures]
+    lines += ["", "Questions non comprises (données personnelles masquées) :"]
+    lines += [f"  {item['count']:>5}  {item['text']}" for item in report.not_understood]
+    h = report.handoff
+    lines += ["", f"Demandes de mise en relation : {h['requests']} ({h['rate'] * 100:.1f} % des conversations)",
+              f"  prises par un agent : {h['answered_by_agent']}, sans réponse d'agent : {h['not_answered_by_agent']}",
+              f"  attente médiane : {h['wait_seconds_median']} s, 90e centile : {h['wait_seconds_p90']} s"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The usage CLI."""
+    parser = argparse.ArgumentParser(prog="python -m bot.secretariat.usage", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tracker-url", help="SQLAlchemy URL of the tracker store (default: TRACKER_* variables)")
+    parser.add_argument("--since", type=date.fromisoformat, help="first day, YYYY-MM-DD")
+    parser.add_argument("--until", type=date.fromisoformat, help="last day, YYYY-MM-DD")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    args = parser.parse_args(argv)
+    try:
+        report = usage_report(args.tracker_url, args.since, args.until)
+    except TrackerUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else render_text(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

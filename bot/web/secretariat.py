@@ -1,0 +1,241 @@
+"""Secretariat API and pages on the portal: /api/v1/* (Bearer tokens) and /secretariat (HTML + vanilla JS)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+
+from bot.knowledge import KnowledgeError, get_knowledge_base
+from bot.knowledge.loader import KnowledgeBase
+from bot.secretariat.answers import answer_document, procedure_document
+from bot.secretariat.nlu import RasaNluClient
+from bot.secretariat.openapi import openapi_document
+from bot.secretariat.places import (
+    AmbiguousCommuneError,
+    PlacesUnavailableError,
+    UnknownCommuneError,
+    find_places_for_secretariat,
+)
+from bot.secretariat.ranking import rank_procedures
+from bot.secretariat.reports import record_report
+from bot.secretariat.store import secretariat_engine
+from bot.secretariat.tokens import Secretariat, authenticate, commune_names
+from bot.secretariat.usage import TrackerUnavailableError, usage_report
+from bot.secretariat.validation import (
+    InvalidInputError,
+    check_procedure_id,
+    clean_question,
+    clean_report,
+    parse_limit,
+)
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static" / "secretariat"
+STATIC_FILES = {"secretariat.js": "text/javascript", "usage.js": "text/javascript",
+                "common.js": "text/javascript", "secretariat.css": "text/css"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+MAX_BODY_BYTES = 16_384
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> response.HTTPResponse:
+    return response.json({"error": {"code": code, "message": message}}, status=status, ensure_ascii=False,
+                         headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def _json(body: Any, status: int = 200) -> response.HTTPResponse:
+    return response.json(body, status=status, headers=SECURITY_HEADERS, ensure_ascii=False)
+
+
+def _unauthorised() -> response.HTTPResponse:
+    return _error(401, "unauthorised", "Code d'accès absent ou invalide. Demandez un code à la MEL.",
+                  {"WWW-Authenticate": 'Bearer realm="numecrivain-secretariat"'})
+
+
+def _caller(request: Request) -> Secretariat | None:
+    """The secretariat behind the Authorization: Bearer header, or None."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return authenticate(_engine(request), token.strip())
+
+
+def _engine(request: Request):  # type: ignore[no-untyped-def]
+    return secretariat_engine(request.app.ctx.settings.database_url)
+
+
+def _knowledge_base() -> KnowledgeBase | None:
+    try:
+        return get_knowledge_base()
+    except KnowledgeError:
+        logger.exception("knowledge base invalid: the secretariat API answers 503 until it is fixed")
+        return None
+
+
+def _page(name: str) -> response.HTTPResponse:
+    return response.html((STATIC_DIR / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
+
+
+def build_blueprint() -> Blueprint:
+    """The secretariat routes (a new blueprint per app, so tests can build several apps)."""
+    bp = Blueprint(f"secretariat_{id(object())}")
+
+    @bp.get("/api/v1/openapi.json")
+    async def openapi(_: Request) -> response.HTTPResponse:
+        return _json(openapi_document())
+
+    @bp.get("/api/v1/me")
+    async def me(request: Request) -> response.HTTPResponse:
+        who = _caller(request)
+        if who is None:
+            return _unauthorised()
+        return _json({"commune": who.commune, "commune_name": commune_names().get(who.commune, "MEL"),
+                      "name": who.name, "admin": who.is_admin})
+
+    @bp.get("/api/v1/answers")
+    async def answers(request: Request) -> response.HTTPResponse:
+        if _caller(request) is None:
+            return _unauthorised()
+        try:
+            question = clean_question(request.args.get("q"))
+            limit = parse_limit(request.args.get("limit"))
+        except InvalidInputError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        knowledge_base = _knowledge_base()
+        if knowledge_base is None:
+            return _error(503, "knowledge_unavailable", "La base de fiches est en cours de correction. Réessayez.")
+        started = time.perf_counter()
+        ranking = await rank_procedures(question, knowledge_base, request.app.ctx.secretariat_nlu, limit)
+        return _json({
+            "question": question,
+            "method": ranking.method,
+            "nlu_intent": ranking.nlu_intent,
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+            "answers": [answer_document(item) for item in ranking.answers],
+        })
+
+    @bp.get("/api/v1/procedures/<procedure_id:str>")
+    async def procedure(request: Request, procedure_id: str) -> response.HTTPResponse:
+        if _caller(request) is None:
+            return _unauthorised()
+        try:
+            check_procedure_id(procedure_id)
+        except InvalidInputError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        knowledge_base = _knowledge_base()
+        if knowledge_base is None:
+            return _error(503, "knowledge_unavailable", "La base de fiches est en cours de correction. Réessayez.")
+        found = knowledge_base.get(procedure_id)
+        if found is None:
+            return _error(404, "unknown_procedure", "Aucune fiche ne porte cet identifiant.")
+        return _json(procedure_document(found))
+
+    @bp.get("/api/v1/places")
+    async def places(request: Request) -> response.HTTPResponse:
+        if _caller(request) is None:
+            return _unauthorised()
+        commune = " ".join((request.args.get("commune") or "").split())
+        need = " ".join((request.args.get("need") or "").split()) or None
+        if not commune or len(commune) > 80 or (need and len(need) > 80):
+            return _error(400, "invalid_commune", "Indiquez une commune (80 caractères au plus).")
+        try:
+            found = find_places_for_secretariat(commune, need)
+        except PlacesUnavailableError as exc:
+            return _error(503, "places_unavailable",
+                          f"La recherche de lieux n'est pas disponible ({exc}). "
+                          "En attendant : France Services et mairies, ou Solidarité Numérique au 01 70 772 372.")
+        except UnknownCommuneError:
+            return _error(404, "unknown_commune", "Commune inconnue dans la Métropole Européenne de Lille.")
+        except AmbiguousCommuneError as exc:
+            return _error(400, "ambiguous_commune", str(exc)[:300])
+        return _json({"commune": commune, "need": need, **found})
+
+    @bp.post("/api/v1/reports")
+    async def reports(request: Request) -> response.HTTPResponse:
+        who = _caller(request)
+        if who is None:
+            return _unauthorised()
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            return _error(413, "body_too_large", "Message trop long.")
+        try:
+            body = request.json
+        except Exception:
+            body = None
+        if not isinstance(body, dict):
+            return _error(400, "invalid_json", "Envoyez un objet JSON {procedure_id, message}.")
+        try:
+            procedure_id = check_procedure_id(body.get("procedure_id"))
+            message = clean_report(body.get("message"))
+        except InvalidInputError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        knowledge_base = _knowledge_base()
+        if knowledge_base is not None and knowledge_base.get(procedure_id) is None:
+            return _error(404, "unknown_procedure", "Aucune fiche ne porte cet identifiant.")
+        report = record_report(_engine(request), who, procedure_id, message)
+        logger.info("error report %s on %s from commune %s", report.id, procedure_id, who.commune)
+        return _json({"id": report.id, "procedure_id": procedure_id, "status": report.status,
+                      "created_at": report.created_at.isoformat()}, status=201)
+
+    @bp.get("/api/v1/usage")
+    async def usage(request: Request) -> response.HTTPResponse:
+        who = _caller(request)
+        if who is None:
+            return _unauthorised()
+        if not who.is_admin:
+            return _error(403, "admin_only", "Ces chiffres sont réservés à l'administration métropolitaine.")
+        try:
+            since = date.fromisoformat(request.args["since"][0]) if request.args.get("since") else None
+            until = date.fromisoformat(request.args["until"][0]) if request.args.get("until") else None
+        except ValueError:
+            return _error(400, "invalid_date", "Dates au format AAAA-MM-JJ.")
+        try:
+            report = usage_report(request.app.ctx.secretariat_tracker_url, since, until)
+        except TrackerUnavailableError as exc:
+            return _error(503, "tracker_unavailable", f"Historique des conversations illisible : {exc}")
+        return _json(report.as_dict())
+
+    @bp.get("/secretariat")
+    async def page(_: Request) -> response.HTTPResponse:
+        return _page("index.html")
+
+    @bp.get("/secretariat/usage")
+    async def usage_page(request: Request) -> response.HTTPResponse:
+        if request.headers.get("authorization"):
+            who = _caller(request)
+            if who is None:
+                return _unauthorised()
+            if not who.is_admin:
+                return _error(403, "admin_only", "Ces chiffres sont réservés à l'administration métropolitaine.")
+        return _page("usage.html")  # an empty shell: its figures come from /api/v1/usage (admin token)
+
+    @bp.get("/secretariat/static/<name:str>")
+    async def static(_: Request, name: str) -> response.HTTPResponse:
+        if name not in STATIC_FILES:
+            return _error(404, "not_found", "Fichier inconnu.")
+        return response.text((STATIC_DIR / name).read_text(encoding="utf-8"), content_type=STATIC_FILES[name],
+                             headers=SECURITY_HEADERS)
+
+    return bp
+
+
+def register(app: Sanic) -> None:
+    """Attach the secretariat API and pages to the portal."""
+    settings = app.ctx.settings
+    if not hasattr(app.ctx, "secretariat_nlu"):
+        app.ctx.secretariat_nlu = RasaNluClient(settings.rasa_url, settings.rasa_api_token)
+    if not hasattr(app.ctx, "secretariat_tracker_url"):
+        app.ctx.secretariat_tracker_url = None  # None: the TRACKER_* variables, as endpoints.yml
+    app.blueprint(build_blueprint())

@@ -1,0 +1,62 @@
+"""Messages in several parts or out of order are read as one, in the order they were written."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from bot.channels.sms.coalesce import Coalescer, InboundSms, join_parts
+
+T0 = datetime(2026, 3, 10, 9, 0, 0)
+
+
+def part(seconds: float, text: str) -> InboundSms:
+    return InboundSms(T0 + timedelta(seconds=seconds), text, "+33639980001", "android")
+
+
+def test_parts_are_joined_in_received_order_not_arrival_order() -> None:
+    assert join_parts([part(2, "ma cni"), part(0, "jai"), part(1, "perdu")]) == "jai perdu ma cni"
+
+
+def test_a_part_that_filled_a_segment_continues_the_same_word() -> None:
+    first = "x" * 152 + "a"  # 153 characters: one segment of a concatenated SMS
+    assert join_parts([part(1, "dministration"), part(0, first)]) == first + "dministration"
+
+
+async def test_coalescer_reads_parts_arriving_within_the_window_once() -> None:
+    flushed: list[tuple[str, str]] = []
+
+    async def flush(key: str, parts: list[InboundSms]) -> None:
+        flushed.append((key, join_parts(parts)))
+
+    coalescer = Coalescer(0.05, flush)
+    await coalescer.add("a", part(1, "perdu ma cni"))
+    await coalescer.add("a", part(0, "jai"))
+    await coalescer.add("b", part(0, "bonjour"))
+    await asyncio.sleep(0.15)
+    assert sorted(flushed) == [("a", "jai perdu ma cni"), ("b", "bonjour")]
+
+
+async def test_coalescer_without_window_reads_each_message_at_once() -> None:
+    flushed: list[str] = []
+
+    async def flush(key: str, parts: list[InboundSms]) -> None:
+        flushed.append(join_parts(parts))
+
+    coalescer = Coalescer(0, flush)
+    await coalescer.add("a", part(0, "un"))
+    await coalescer.add("a", part(1, "deux"))
+    assert flushed == ["un", "deux"]
+
+
+async def test_discard_forgets_waiting_parts() -> None:
+    flushed: list[str] = []
+
+    async def flush(key: str, parts: list[InboundSms]) -> None:
+        flushed.append(join_parts(parts))
+
+    coalescer = Coalescer(0.05, flush)
+    await coalescer.add("a", part(0, "bonjour"))
+    coalescer.discard("a")
+    await asyncio.sleep(0.1)
+    assert flushed == []

@@ -1,0 +1,76 @@
+"""The bot over real HTTP: procedure answers, bad input and the offer of a person on every turn."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.knowledge import get_knowledge_base
+from tests.e2e.rest import all_text, new_sender, offers_a_person, say
+
+pytestmark = pytest.mark.stack
+
+
+def test_lost_identity_card_gets_the_official_answer(stack) -> None:  # type: ignore[no-untyped-def]
+    messages = say(stack.rest_url, new_sender(), "jai perdu ma carte d'identité")
+    text = all_text(messages)
+    procedure = get_knowledge_base().get("identity_card")
+    assert procedure.title in text
+    assert procedure.main_link.url in text
+    assert "Sans Internet" in text
+    assert offers_a_person(messages)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected_title"),
+    [
+        ("comment je fais pour avoir les apl", "housing_aid"),
+        ("g oublié mon mot de passe impots.gouv", "tax_account"),
+        ("kan passe le camion poubelle", "household_waste"),
+        ("je voudrais un passeport pour ma fille", "passport"),
+    ],
+)
+def test_everyday_wording_reaches_the_right_procedure(stack, message: str, expected_title: str) -> None:  # type: ignore[no-untyped-def]
+    messages = say(stack.rest_url, new_sender(), message)
+    assert get_knowledge_base().get(expected_title).title in all_text(messages)
+    assert offers_a_person(messages)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "   ",
+        "a" * 10_000,
+        "je " * 3_000 + "voudrais une carte grise",
+        "😀😀😀",
+        "<script>alert('x')</script>",
+        "<img src=x onerror=alert(1)>",
+        "What is the weather like in London tomorrow?",
+        "¿Dónde está el ayuntamiento?",
+        "{\"intent\": \"x\"}",
+        "/request_human{\"x\": ",
+        "\x00\x01\x02",
+    ],
+)
+def test_bad_input_gets_a_kind_answer_and_a_person(stack, message: str) -> None:  # type: ignore[no-untyped-def]
+    messages = say(stack.rest_url, new_sender(), message)
+    assert messages, "the bot must always answer something"
+    assert offers_a_person(messages)
+    assert "<script>" not in all_text(messages) and "onerror" not in all_text(messages)
+
+
+def test_every_turn_of_a_conversation_offers_a_person(stack) -> None:  # type: ignore[no-untyped-def]
+    sender = new_sender()
+    for message in ["bonjour", "menu", "vous êtes un robot ?", "quel temps fait-il", "carte grise", "merci",
+                    "blablabla zzz", "qsdfqsdf mlkj", "au revoir"]:
+        messages = say(stack.rest_url, sender, message)
+        assert messages and offers_a_person(messages), message
+
+
+def test_two_misunderstandings_in_a_row_lead_to_a_person(stack) -> None:  # type: ignore[no-untyped-def]
+    sender = new_sender()
+    say(stack.rest_url, sender, "bonjour")
+    first = all_text(say(stack.rest_url, sender, "xkcd qwv zzzt"))
+    second = say(stack.rest_url, sender, "plomp vrrrz kkk")
+    assert "autrement" in first
+    assert "autrement" not in all_text(second) and offers_a_person(second)

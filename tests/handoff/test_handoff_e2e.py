@@ -1,0 +1,114 @@
+"""End to end over real HTTP: a user asks for a person, an agent answers on the user's channel, the bot resumes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.e2e.rest import all_text, new_sender, say
+from tests.handoff.agent_client import AgentClient, create_agent
+from tests.web.socketio_client import SocketIOClient
+
+PASSWORD = "mot de passe de test e2e"
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def agent(stack):
+    create_agent(stack.env, "agent.e2e", PASSWORD)
+    client = AgentClient(stack.web_url, "agent.e2e", PASSWORD)
+    client.set_available(True)
+    yield client
+    client.set_available(False)  # other tests of the session must not find a person waiting for them
+
+
+def wait_until(predicate, timeout: float = 20.0, step: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
+def test_rest_user_reaches_a_person_and_gets_the_bot_back(stack, agent):
+    sender = new_sender()
+    marker = f"carte vitale {uuid.uuid4().hex[:6]}"
+    first = say(stack.rest_url, sender, "/request_human")
+    assert "file d'attente" in all_text(first)
+    messages_url = next(m["custom"]["handoff"]["messages_url"] for m in first if m.get("custom"))
+    assert say(stack.rest_url, sender, f"c'est pour ma {marker}") == []  # paused: no bot reply, but kept
+
+    request_id = agent.find_waiting(marker)
+    assert agent.post(f"/agents/api/requests/{request_id}/take").status_code == 200
+    waited = [m for m in agent.transcript(request_id) if marker in m["text"]]
+    assert waited and waited[0]["while_waiting"] is True
+
+    sent = agent.post(f"/agents/api/requests/{request_id}/messages", {"text": "Bonjour, ici un conseiller."})
+    assert sent.status_code == 201 and sent.json()["delivery"] == "outbox"
+    outbox = requests.get(messages_url, timeout=10).json()
+    assert outbox["status"] == "taken" and outbox["messages"][0]["text"] == "Bonjour, ici un conseiller."
+
+    closed = agent.post(f"/agents/api/requests/{request_id}/close")
+    assert closed.status_code == 200 and closed.json()["resumed"] is True
+    assert agent.post(f"/agents/api/requests/{request_id}/messages", {"text": "trop tard"}).status_code == 409
+    goodbye = requests.get(messages_url, timeout=10).json()["messages"][-1]
+    assert "a terminé la conversation" in goodbye["text"]
+
+    again = say(stack.rest_url, sender, "bonjour")
+    assert again and "Numécrivain" in all_text(again)  # the bot answers again
+
+
+async def test_web_chat_user_gets_the_agent_reply_live_over_socketio(stack, agent):
+    session_id = uuid.uuid4().hex
+    marker = f"dossier caf {uuid.uuid4().hex[:6]}"
+    async with SocketIOClient(stack.rasa_url) as chat:
+        await chat.start_session(session_id)
+        await chat.emit("user_uttered", {"message": "/request_human", "session_id": session_id})
+        queued = await chat.wait_for("bot_uttered", 1, timeout=60)
+        assert "file d'attente" in queued[0]["text"]
+        await chat.emit("user_uttered", {"message": f"mon {marker}", "session_id": session_id})
+
+        request_id = agent.find_waiting(marker)
+        assert agent.post(f"/agents/api/requests/{request_id}/take").status_code == 200
+        started = time.monotonic()
+        sent = agent.post(f"/agents/api/requests/{request_id}/messages", {"text": "Je regarde votre dossier."})
+        assert sent.json()["delivery"] == "pushed"
+        live = await chat.wait_for("bot_uttered", 2, timeout=10)
+        assert live[1]["text"] == "Je regarde votre dossier." and live[1]["from"] == "agent"
+        assert time.monotonic() - started < 5
+
+        assert agent.post(f"/agents/api/requests/{request_id}/close").status_code == 200
+        goodbye = await chat.wait_for("bot_uttered", 3, timeout=10)
+        assert "a terminé la conversation" in goodbye[2]["text"]
+        await chat.emit("user_uttered", {"message": "bonjour", "session_id": session_id})
+        greeted = await chat.wait_for("bot_uttered", 4, timeout=60)
+        assert "Numécrivain" in greeted[3]["text"]
+
+
+def test_double_take_gets_409_for_the_second_agent(stack, agent):
+    create_agent(stack.env, "agent.e2e.bis", PASSWORD)
+    other = AgentClient(stack.web_url, "agent.e2e.bis", PASSWORD)
+    sender, marker = new_sender(), f"impôts {uuid.uuid4().hex[:6]}"
+    say(stack.rest_url, sender, "/request_human")
+    say(stack.rest_url, sender, marker)
+    request_id = agent.find_waiting(marker)
+    assert agent.post(f"/agents/api/requests/{request_id}/take").status_code == 200
+    second = other.post(f"/agents/api/requests/{request_id}/take")
+    assert second.status_code == 409 and "déjà été prise" in second.json()["error"]
+    assert agent.post(f"/agents/api/requests/{request_id}/close").status_code == 200
+
+
+def test_nobody_available_gets_an_honest_answer_and_the_bot_keeps_talking(stack, agent):
+    agent.set_available(False)
+    try:
+        sender = new_sender()
+        text = all_text(say(stack.rest_url, sender, "/request_human"))
+        assert "01 70 772 372" in text and "occupées ou absentes" in text
+        assert say(stack.rest_url, sender, "bonjour")  # not paused
+    finally:
+        agent.set_available(True)

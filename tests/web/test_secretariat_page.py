@@ -1,0 +1,118 @@
+"""The secretariat page in Debian's chromium: login once, search, full answer, print one A4 page, SMS, report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.secretariat.reports import list_reports
+from bot.secretariat.store import secretariat_engine
+from tests.secretariat.fixtures import Portal, portal  # noqa: F401  (session fixture)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+QUESTION = "pièces pour une première demande de passeport mineur"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def page(browser: Browser, portal: Portal) -> Iterator[Page]:  # noqa: F811
+    context = browser.new_context(locale="fr-FR")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=portal.url)
+    opened = context.new_page()
+    outside: list[str] = []
+    opened.on("request", lambda r: outside.append(r.url) if not r.url.startswith(portal.url) else None)
+    yield opened
+    context.close()
+    assert outside == [], f"third-party requests: {outside}"
+
+
+def _login(page: Page, portal: Portal, token: str) -> None:  # noqa: F811
+    page.goto(f"{portal.url}/secretariat")
+    page.get_by_label("Code d'accès de votre mairie").fill(token)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_secretary_finds_prints_copies_and_reports_the_passport_procedure(page: Page, portal: Portal) -> None:  # noqa: F811
+    _login(page, portal, portal.commune_token)
+    expect(page.locator("#who")).to_contain_text("Mairie de Lille (Lille, 59350)")
+    page.get_by_label("Question de l'usager").fill(QUESTION)
+    page.get_by_role("button", name="Chercher").click()
+    first = page.locator("article.answer").first
+    expect(first.get_by_role("heading", level=3)).to_have_text("Passeport")
+    expect(first.get_by_role("link").first).to_have_attribute("href", "https://www.service-public.fr/particuliers/vosdroits/F14929")
+    expect(first.locator(".checked")).to_contain_text("Informations vérifiées le")
+
+    # Printable view: only this procedure, on one A4 page.
+    page.evaluate("window.print = () => {}")
+    first.get_by_role("button", name="Imprimer cette fiche").click()
+    page.emulate_media(media="print")
+    expect(page.locator("article.answer:not(.to-print)").first).to_be_hidden()
+    expect(first.get_by_role("button", name="Imprimer cette fiche")).to_be_hidden()
+    pdf = page.pdf(format="A4", print_background=False)
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
+    page.emulate_media(media="screen")
+
+    # Copy-to-SMS puts the entry's GSM-7 text on the clipboard.
+    first.get_by_role("button", name="Copier le texte SMS").click()
+    expect(first.locator(".sms .feedback")).to_have_text("Texte SMS copié.")
+    assert page.evaluate("navigator.clipboard.readText()").startswith("Passeport")
+
+    # "Signaler une erreur" stores the report with the token's commune and name.
+    first.get_by_text("Signaler une erreur").click()
+    first.get_by_label("Qu'est-ce qui est faux").fill("Le lien ANTS a changé <b>test navigateur</b>")
+    first.get_by_role("button", name="Envoyer le signalement").click()
+    expect(first.locator("form.report .feedback")).to_contain_text("enregistré")
+    reports = [r for r in list_reports(secretariat_engine(portal.database_url)) if "test navigateur" in r.message]
+    assert reports and reports[0].procedure_id == "passport" and reports[0].reporter == "Mairie de Lille"
+
+
+def test_wrong_token_is_refused_and_nothing_is_shown(page: Page, portal: Portal) -> None:  # noqa: F811
+    _login(page, portal, "sec_wrong")
+    expect(page.locator("#status")).to_contain_text("Code d'accès refusé")
+    expect(page.locator("#search-section")).to_be_hidden()
+
+
+def test_injection_in_a_question_is_shown_as_text(page: Page, portal: Portal) -> None:  # noqa: F811
+    _login(page, portal, portal.commune_token)
+    page.get_by_label("Question de l'usager").fill('<img src=x onerror="window.pwned=1"> passeport')
+    page.get_by_role("button", name="Chercher").click()
+    expect(page.locator("#status")).to_contain_text('<img src=x onerror="window.pwned=1">')
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("#status img").count() == 0
+
+
+def test_token_is_kept_for_the_tab_only(page: Page, portal: Portal) -> None:  # noqa: F811
+    _login(page, portal, portal.commune_token)
+    expect(page.locator("#search-section")).to_be_visible()
+    page.reload()
+    expect(page.locator("#search-section")).to_be_visible()
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.locator("#login")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_commune_token_cannot_open_usage_figures(page: Page, portal: Portal) -> None:  # noqa: F811
+    page.goto(f"{portal.url}/secretariat/usage")
+    page.get_by_label("Code d'accès administrateur").fill(portal.commune_token)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.locator("#status")).to_contain_text("réservés à l'administration")
+    expect(page.locator("#figures table")).to_have_count(0)
+
+
+def test_admin_sees_usage_tables(page: Page, portal: Portal) -> None:  # noqa: F811
+    page.goto(f"{portal.url}/secretariat/usage")
+    page.get_by_label("Code d'accès administrateur").fill(portal.admin_token)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("table", name="Mise en relation avec une personne")).to_be_visible()
