@@ -56,7 +56,10 @@ def start_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, intro: str
     if outcome.queued is not None:
         reply = queued_reply(outcome.queued, ticket.channel)
     else:
-        reply = unavailable_reply(outcome.availability, ticket.channel, nearby=nearest_place_sentence(ticket.commune))
+        # Still offers "Parler à une personne" (team rule): pressing it asks again, someone may be back.
+        reply = unavailable_reply(
+            outcome.availability, ticket.channel, nearby=nearest_place_sentence(ticket.commune)
+        ).with_human_offer()
     if intro:
         reply = Reply(f"{intro}\n\n{reply.text}", reply.buttons, reply.custom)
     dispatcher.utter_message(**reply.as_dispatch_kwargs())

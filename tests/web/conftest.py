@@ -13,9 +13,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless chromium, started once (make browser installs it)."""
+    """Headless chromium for one test module (sync Playwright holds an event loop: asyncio tests need it gone)."""
     if not CHROMIUM.exists():
         pytest.fail("/usr/bin/chromium is missing: run 'make browser' (make test does it)")
     with sync_playwright() as playwright:
