@@ -70,6 +70,7 @@ browser:  ## Install Debian's chromium when missing (browser tests)
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: $(MODEL) browser  ## The whole test suite (what CI runs)
+	$(VENV)/bin/ruff check .
 	$(RASA) data validate --fail-on-warnings --data data/nlu data/rules data/stories --domain domain.yml
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core

@@ -92,7 +92,7 @@ def commands(ports: Ports, model: Path) -> dict[str, list[str]]:
     return services
 
 
-def wait_until_up(url: str, timeout: float = 300.0, supervisor: "Supervisor | None" = None) -> bool:
+def wait_until_up(url: str, timeout: float = 300.0, supervisor: Supervisor | None = None) -> bool:
     """Poll a URL until it answers; give up after timeout seconds or when a service died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -136,6 +136,11 @@ class Supervisor:
         return None
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    """SIGTERM stops everything the same way as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shell", action="store_true", help="talk to the bot in this terminal")
@@ -153,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     env = service_env(ports)
     supervisor = Supervisor()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.monotonic()
     try:
         cmds = commands(ports, model)

@@ -34,7 +34,7 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     custom: dict[str, Any] | None = None
 
-    def with_human_offer(self) -> "Reply":
+    def with_human_offer(self) -> Reply:
         """The same reply, ending with the 'Parler à une personne' choice."""
         if any(button.payload == HUMAN_PAYLOAD for button in self.buttons):
             return self

@@ -45,7 +45,7 @@ def _nlu_examples() -> Counter[str]:
 
 
 def test_all_forty_topics_are_covered() -> None:
-    assert REQUIRED_TOPICS <= {p.id for p in PROCEDURES}
+    assert {p.id for p in PROCEDURES} >= REQUIRED_TOPICS
     assert len(PROCEDURES) >= 40
 
 

@@ -42,7 +42,7 @@ def test_heldout_intent_accuracy_is_at_least_90_percent(stack) -> None:  # type:
     expected = [intent for _, intent in examples]
     accuracy = accuracy_score(expected, predicted)
     macro_f1 = f1_score(expected, predicted, average="macro", zero_division=0)
-    errors = [(t, e, p) for (t, e), p in zip(examples, predicted) if e != p]
+    errors = [(t, e, p) for (t, e), p in zip(examples, predicted, strict=True) if e != p]
     out = PROJECT_ROOT / "results"
     out.mkdir(exist_ok=True)
     (out / "heldout-summary.json").write_text(
