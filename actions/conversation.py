@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import start_handoff
+from actions.places import has_location_entity
 from bot.conversation import fallback_starts_handoff
 from bot.replies import HUMAN_BUTTON, MENU_BUTTON, Reply
 
@@ -28,6 +30,9 @@ class ActionHandleFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if has_location_entity(tracker):
+            # "jsuis a st andré": the model is unsure, but a commune or postcode was recognised.
+            return [FollowupAction("places_form")]
         if fallback_starts_handoff(tracker.events):
             return start_handoff(dispatcher, tracker, intro=HANDOFF_INTRO)
         dispatcher.utter_message(**REPHRASE.as_dispatch_kwargs())

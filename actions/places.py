@@ -57,6 +57,15 @@ def location_text(tracker: Tracker) -> str | None:
     return message.get("text") or None
 
 
+LOCATION_ENTITIES = frozenset({"commune", "postcode"})
+
+
+def has_location_entity(tracker: Tracker) -> bool:
+    """True when the latest message names a commune or a postcode (lookup tables and regexes)."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    return any(entity.get("entity") in LOCATION_ENTITIES for entity in entities)
+
+
 def request_text(tracker: Tracker) -> str:
     """The user's words since the request for help (needs like 'ouvert samedi' may come before the commune)."""
     texts: list[str] = []
@@ -88,12 +97,14 @@ class ValidatePlacesForm(FormValidationAction):
     ) -> dict[str, Any]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         asked = tracker.get_slot("requested_slot") == "commune"
-        if intent not in PLACES_INTENTS and not (asked and intent in ANSWER_INTENTS):
+        unsure_with_place = intent == "nlu_fallback" and has_location_entity(tracker)
+        if intent not in PLACES_INTENTS and not (asked and intent in ANSWER_INTENTS) and not unsure_with_place:
             return {}
         coordinates = widget_coordinates(tracker)
         text = location_text(tracker)
         try:
-            origin = locate(text, coordinates, None, is_answer=asked or intent == "inform_location")
+            origin = locate(text, coordinates, None,
+                            is_answer=asked or intent == "inform_location" or unsure_with_place)
         except NoLocationInText:
             return {}
         except LocationError as error:

@@ -9,6 +9,8 @@ FALLBACK_INTENT = "nlu_fallback"
 # A handoff (pause/resume), a restart or a new session starts the count again: what the user wrote to an
 # agent, or before, is not a misunderstanding of the bot now.
 _COUNT_RESETS = frozenset({"pause", "resume", "restart", "session_started"})
+# A message the model was unsure of but that names a commune or a postcode was understood as a place.
+_UNDERSTOOD_ENTITIES = frozenset({"commune", "postcode"})
 
 
 def consecutive_fallbacks(events: Iterable[dict[str, Any]]) -> int:
@@ -20,8 +22,10 @@ def consecutive_fallbacks(events: Iterable[dict[str, Any]]) -> int:
             break
         if kind != "user":
             continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != FALLBACK_INTENT:
+        parse_data = event.get("parse_data") or {}
+        intent = (parse_data.get("intent") or {}).get("name")
+        entities = {entity.get("entity") for entity in parse_data.get("entities") or []}
+        if intent != FALLBACK_INTENT or entities & _UNDERSTOOD_ENTITIES:
             break
         count += 1
     return count

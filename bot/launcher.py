@@ -136,8 +136,8 @@ class Supervisor:
         return None
 
 
-def _stop_on_sigterm(_signum: int, _frame: object) -> None:
-    """SIGTERM stops everything the same way as Ctrl-C."""
+def _stop_on_signal(_signum: int, _frame: object) -> None:
+    """SIGTERM, and SIGINT even when started in the background (where it is ignored), stop everything."""
     raise KeyboardInterrupt
 
 
@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     env = service_env(ports)
     supervisor = Supervisor()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)
     started = time.monotonic()
     try:
         cmds = commands(ports, model)

@@ -74,3 +74,12 @@ def test_two_misunderstandings_in_a_row_lead_to_a_person(stack) -> None:  # type
     second = say(stack.rest_url, sender, "plomp vrrrz kkk")
     assert "autrement" in first
     assert "autrement" not in all_text(second) and offers_a_person(second)
+
+
+def test_a_commune_the_model_is_unsure_of_still_finds_places(stack) -> None:  # type: ignore[no-untyped-def]
+    sender = new_sender()
+    text = all_text(say(stack.rest_url, sender, "jsuis a st andré"))
+    assert "Saint-André-lez-Lille" in text
+    follow_up = say(stack.rest_url, sender, "ouvert samedi")
+    assert "Une personne va prendre le relais" not in all_text(follow_up)
+    assert offers_a_person(follow_up)
