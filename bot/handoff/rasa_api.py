@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.handoff.store import OUTBOX, PUSHED
+from bot.handoff.store import OUTBOX, PUSHED, REFUSED
 from bot.handoff.transcript import AGENT_METADATA_KEY
 
 # Channels that cannot push a message to the user: agent messages wait in the outbox (read by the client).
@@ -72,6 +72,8 @@ class RasaClient:
             async with self.session.post(url, json=body, headers=headers, timeout=self.timeout) as resp:
                 if resp.status in (404, 405):
                     return OUTBOX  # this channel has no relay route: the message waits to be read
+                if resp.status == 409:
+                    return REFUSED  # the person asked not to be written to (SMS STOP): never retried
                 if resp.status >= 300:
                     raise RasaUnavailableError(f"relay to {channel}: HTTP {resp.status}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:

@@ -41,6 +41,7 @@ CLOSED_BY_AGENT, WAIT_TIMEOUT, IDLE_TIMEOUT, USER_LEFT = "agent", "wait_timeout"
 
 # Delivery of a message to the user's channel.
 PUSHED, OUTBOX, PENDING, FAILED = "pushed", "outbox", "pending", "failed"
+REFUSED = "refused"  # the channel will never deliver it (e.g. the person sent STOP by SMS): not retried
 
 requests_table = Table(
     "handoff_requests",

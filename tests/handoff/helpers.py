@@ -37,6 +37,7 @@ class FakeRasa:
     appended: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     down: bool = False
     push_channels: tuple[str, ...] = ("webchat", "sms")
+    unsubscribed: set[str] = field(default_factory=set)  # senders who sent STOP (the SMS route answers 409)
     url: str = ""
 
     def app(self) -> web.Application:
@@ -68,7 +69,10 @@ class FakeRasa:
             return web.json_response({}, status=401)
         if request.match_info["channel"] not in self.push_channels:
             return web.json_response({}, status=404)
-        self.relayed.append({"channel": request.match_info["channel"], **await request.json()})
+        body = await request.json()
+        if body.get("sender_id") in self.unsubscribed:
+            return web.json_response({"delivered": False}, status=409)
+        self.relayed.append({"channel": request.match_info["channel"], **body})
         return web.json_response({"delivered": True})
 
     def resumed(self, sender: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from bot.handoff.config import HandoffConfig
 from bot.handoff.console import HandoffDesk
 from bot.handoff.rasa_api import RasaClient
-from bot.handoff.store import CLOSED, EXPIRED, FAILED, PUSHED, HandoffQueue, utcnow
+from bot.handoff.store import CLOSED, EXPIRED, FAILED, PUSHED, REFUSED, HandoffQueue, utcnow
 from tests.handoff.helpers import INTERNAL_TOKEN, RASA_TOKEN, FakeRasa, fake_rasa, sqlite_engine
 
 CONFIG = HandoffConfig(wait_timeout_minutes=15, idle_timeout_minutes=15)
@@ -93,3 +93,13 @@ async def test_channel_without_relay_route_keeps_the_message_in_the_outbox(desk)
     desk_.queue.take(request.id, "alice")
     message = await desk_.reply(request.id, "alice", "Bonjour")
     assert message.delivery == "outbox" and rasa.relayed == []
+
+
+async def test_message_to_someone_who_sent_stop_is_refused_and_never_retried(desk):
+    desk_, rasa = desk
+    request = desk_.queue.enqueue("sms-stop", "sms", [])
+    desk_.queue.take(request.id, "alice")
+    rasa.unsubscribed.add("sms-stop")
+    message = await desk_.reply(request.id, "alice", "Bonjour, je suis là.")
+    assert message.delivery == REFUSED and rasa.relayed == []
+    assert (await desk_.watchdog_tick())["redelivered"] == 0

@@ -143,7 +143,8 @@
       const meta = element("p", "meta", label + (m.timestamp ? " · " + new Date(m.timestamp * 1000).toLocaleTimeString("fr-FR") : "")
         + (m.while_waiting && m.role === "user" ? " · écrit pendant l'attente" : "")
         + (m.delivery === "failed" ? " · pas encore livré, nouvel essai automatique" : "")
-        + (m.delivery === "outbox" ? " · à lire par l'application de l'usager" : ""));
+        + (m.delivery === "outbox" ? " · à lire par l'application de l'usager" : "")
+        + (m.delivery === "refused" ? " · non envoyé : la personne a demandé à ne plus recevoir de messages" : ""));
       li.append(meta, element("p", "text", m.text));
       if (m.choices && m.choices.length) li.append(element("p", "choices", "Choix proposés : " + m.choices.join(", ")));
       transcript.append(li);
@@ -168,7 +169,9 @@
     const { ok, data } = await api("POST", "/agents/api/requests/" + openId + "/messages", { text });
     if (ok) {
       replyBox.value = "";
-      say(data.delivery === "failed" ? "Message gardé : il sera livré dès que possible." : "Message envoyé.");
+      say(data.delivery === "failed" ? "Message gardé : il sera livré dès que possible."
+        : data.delivery === "refused" ? "Message non envoyé : la personne a demandé à ne plus recevoir de messages."
+        : "Message envoyé.");
       await refreshConversation();
     } else {
       say(data.error || "Message non envoyé.");
