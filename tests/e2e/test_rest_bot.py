@@ -83,3 +83,14 @@ def test_a_commune_the_model_is_unsure_of_still_finds_places(stack) -> None:  # 
     follow_up = say(stack.rest_url, sender, "ouvert samedi")
     assert "Une personne va prendre le relais" not in all_text(follow_up)
     assert offers_a_person(follow_up)
+
+
+def test_a_phone_number_typed_to_the_bot_is_not_kept_in_the_history(stack) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    sender = new_sender()
+    assert offers_a_person(say(stack.rest_url, sender, "mon numéro c'est le 06 12 34 56 78, rappelez moi"))
+    rows = sqlite3.connect(stack.tracker_db).execute("SELECT data FROM events WHERE sender_id = ?", (sender,))
+    stored = " ".join(row[0] for row in rows)
+    assert "rappelez" in stored, "the message itself is kept"
+    assert "12 34 56 78" not in stored
