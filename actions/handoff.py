@@ -17,7 +17,7 @@ from bot.handoff.callbacks import CallbackBook, InvalidPhoneNumberError, masked
 from bot.handoff.service import queued_reply, request_handoff, unavailable_reply
 from bot.handoff.targets import HandoffTicket, get_target
 from bot.handoff.transcript import topic_from_events, transcript_from_events
-from bot.replies import MENU_BUTTON, SOLIDARITE_NUMERIQUE, Button, Reply, is_sms
+from bot.replies import HUMAN_BUTTON, MENU_BUTTON, SOLIDARITE_NUMERIQUE, Button, Reply, is_sms
 from bot.settings import get_settings
 
 CANCEL_WORDS = re.compile(r"^\s*(annuler|annule|stop|non|laisse[zr]? tomber|rien)\b", re.IGNORECASE)
@@ -136,10 +136,11 @@ class ValidateCallbackForm(FormValidationAction):
 CONSENT_QUESTION = Reply(
     "Pour vous rappeler, nous avons besoin de votre numéro de téléphone. Il servira seulement pour ce rappel, "
     "puis il sera effacé. Êtes-vous d'accord ?",
-    [Button("Oui, je donne mon numéro", "/affirm"), Button("Non merci", "/deny")],
+    [Button("Oui, je donne mon numéro", "/affirm"), Button("Non merci", "/deny"), HUMAN_BUTTON],
 )
 PHONE_QUESTION = Reply(
-    "Quel numéro pouvons-nous appeler ? Par exemple : 06 12 34 56 78. Pour arrêter, écrivez « annuler »."
+    "Quel numéro pouvons-nous appeler ? Par exemple : 06 12 34 56 78. Pour arrêter, écrivez « annuler ».",
+    [HUMAN_BUTTON],
 )
 
 
