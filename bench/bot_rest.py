@@ -1,25 +1,22 @@
 """Start the whole stack as `make run` does, then measure: time to first answer, Rasa server memory, reply time.
 
+The time counts from the launch to the first REST answer (the services start in parallel).
+
 Usage: .venv/bin/python -m bench.bot_rest [--messages 60]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
 
-from bot.paths import PROJECT_ROOT
-from tests.conftest import free_port
+from tests.stack import running_stack
 
 MESSAGES = [
     "jai perdu ma carte d'identité", "comment faire une demande d'APL", "bonjour", "carte grise vendu ma voiture",
@@ -48,28 +45,14 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=60)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="numecrivain-bench-"))
-    ports = {name: free_port() for name in ("rasa", "actions", "web", "sms")}
-    env = dict(os.environ, RASA_API_TOKEN=secrets.token_urlsafe(16),
-               NUMECRIVAIN_INTERNAL_TOKEN=secrets.token_urlsafe(16),
-               NUMECRIVAIN_DB_URL=f"sqlite:///{workdir / 'numecrivain.db'}", TRACKER_DB=str(workdir / "tracker.db"),
-               ACTION_ENDPOINT_URL=f"http://localhost:{ports['actions']}/webhook")
     started = time.monotonic()
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "bot.launcher", "--rasa-port", str(ports["rasa"]), "--actions-port",
-         str(ports["actions"]), "--web-port", str(ports["web"]), "--sms-gateway-port", str(ports["sms"])],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    rest = f"http://localhost:{ports['rasa']}/webhooks/rest/webhook"
-    try:
-        while True:
-            try:
-                if requests.post(rest, json={"sender": "bench", "message": "bonjour"}, timeout=5).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-            if time.monotonic() - started > 300:
-                raise SystemExit("the stack did not answer in 300 s")
+    with running_stack(workdir, timeout=300) as stack:
+        rest = stack.rest_url
+        while not requests.post(rest, json={"sender": "bench", "message": "bonjour"}, timeout=30).ok:
+            time.sleep(0.5)
         first_answer = time.monotonic() - started
-        rasa_pid = int(subprocess.run(["pgrep", "-f", f"rasa run --model .* --port {ports['rasa']}"],
+        port = stack.rasa_url.rsplit(":", 1)[1]
+        rasa_pid = int(subprocess.run(["pgrep", "-f", f"rasa run --model .* --port {port} "],
                                       capture_output=True, text=True).stdout.split()[0])
         rss_loaded = rss_mib(rasa_pid)
         timings = []
@@ -86,9 +69,6 @@ def main() -> None:
               f"after {args.messages} messages: {rss_mib(rasa_pid):.0f} MiB")
         print(f"REST reply time over {len(timings)} messages: median {statistics.median(timings):.0f} ms, "
               f"p95 {timings[int(0.95 * (len(timings) - 1))]:.0f} ms")
-    finally:
-        os.killpg(launcher.pid, signal.SIGTERM)
-        launcher.wait(timeout=60)
 
 
 if __name__ == "__main__":

@@ -14,15 +14,11 @@ import asyncio
 import json
 import os
 import re
-import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,15 +33,10 @@ from bot.db import get_engine  # noqa: E402
 from bot.handoff.accounts import AgentDirectory  # noqa: E402
 from bot.handoff.store import HandoffQueue  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from tests.stack import free_port, running_stack  # noqa: E402
 
 CONVERSATIONS = 50
 PASSWORD = "mot de passe du banc d'essai"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def summary(label: str, seconds: list[float]) -> None:
@@ -139,35 +130,10 @@ async def bench_stack(replies_per_conversation: int) -> None:
     from tests.web.socketio_client import SocketIOClient
 
     workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-stack-"))
-    ports = {name: free_port() for name in ("rasa", "actions", "web", "sms_gateway")}
-    env = dict(os.environ)
-    env.update(
-        RASA_API_TOKEN=secrets.token_urlsafe(16), NUMECRIVAIN_INTERNAL_TOKEN=secrets.token_urlsafe(16),
-        NUMECRIVAIN_DB_URL=f"sqlite:///{workdir / 'numecrivain.db'}", TRACKER_DIALECT="sqlite",
-        TRACKER_DB=str(workdir / "tracker.db"), ACTION_ENDPOINT_URL=f"http://localhost:{ports['actions']}/webhook",
-        NUMECRIVAIN_SERVICE_HOURS="24/7", NUMECRIVAIN_TEST_MODE="1", SMS_GATEWAY_URL="", TWILIO_ACCOUNT_SID="",
-        SMS_WEBHOOK_SIGNING_KEY=secrets.token_urlsafe(16), NUMECRIVAIN_SMS_PEPPER=secrets.token_urlsafe(16),
-    )
-    command = [sys.executable, "-m", "bot.launcher", "--rasa-port", str(ports["rasa"]),
-               "--actions-port", str(ports["actions"]), "--web-port", str(ports["web"])]
-    if "--sms-gateway-port" in subprocess.run([sys.executable, "-m", "bot.launcher", "--help"], cwd=ROOT, env=env,
-                                              capture_output=True, text=True, check=False).stdout:
-        command += ["--sms-gateway-port", str(ports["sms_gateway"])]
-    log = (workdir / "stack.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    rasa_url, web_url = f"http://localhost:{ports['rasa']}", f"http://localhost:{ports['web']}"
-    try:
-        for url in (f"http://localhost:{ports['actions']}/health", f"{rasa_url}/", f"{web_url}/healthz"):
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    urllib.request.urlopen(url, timeout=2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError(f"{url} did not start; see {workdir / 'stack.log'}") from None
-                    time.sleep(0.5)
+    extra = {"NUMECRIVAIN_SERVICE_HOURS": "24/7", "NUMECRIVAIN_TEST_MODE": "1",
+             "NUMECRIVAIN_HANDOFF_WATCHDOG_SECONDS": os.environ["NUMECRIVAIN_HANDOFF_WATCHDOG_SECONDS"]}
+    with running_stack(workdir, extra, timeout=300) as stack:
+        env, rasa_url, web_url = stack.env, stack.rasa_url, stack.web_url
         subprocess.run([sys.executable, "-m", "bot.handoff.accounts", "create", "agent.bench"], input=PASSWORD + "\n",
                        cwd=ROOT, env=env, text=True, check=True, capture_output=True)
         timings: list[float] = []
@@ -205,14 +171,6 @@ async def bench_stack(replies_per_conversation: int) -> None:
                 await chat.__aexit__()
         print(f"Real stack, {CONVERSATIONS} web chats over socket.io ({os.cpu_count()} CPUs):")
         summary("agent reply -> user's socket.io client", timings)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 def main() -> None:

@@ -2,60 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from bot.paths import MODELS_DIR, PROJECT_ROOT
+from bot.paths import MODELS_DIR
+from tests.stack import Stack, free_port, running_stack
 
+__all__ = ["Stack", "free_port"]
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Stack:
-    """URLs and secrets of a running Numécrivain stack."""
-
-    rasa_url: str
-    actions_url: str
-    web_url: str
-    rasa_token: str
-    internal_token: str
-    database_url: str
-    tracker_db: Path
-    env: dict[str, str]
-    sms_gateway_url: str = ""  # SMS (issue 6): the fake gateway the launcher starts (records outgoing SMS)
-
-    @property
-    def rest_url(self) -> str:
-        return f"{self.rasa_url}/webhooks/rest/webhook"
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the stack stopped while starting (exit {process.returncode})")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer in {timeout} s")
+# Handoff (issue 4): a person may answer at any hour of the test run (still only when an agent is logged in
+# and available); a fast watchdog so expiry and resume are seen within a test.
+TEST_ENV = {
+    "NUMECRIVAIN_TEST_MODE": "1",
+    "NUMECRIVAIN_SERVICE_HOURS": "24/7",
+    "NUMECRIVAIN_HANDOFF_WATCHDOG_SECONDS": "1",
+}
 
 
 @pytest.fixture(scope="session")
@@ -63,60 +25,5 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Start bot, action server and portal on free ports with their own databases; stop them after."""
     if not (MODELS_DIR / "numecrivain.tar.gz").exists():
         pytest.fail("models/numecrivain.tar.gz is missing: run 'make train' (make test does it)")
-    workdir = tmp_path_factory.mktemp("stack")
-    ports = {name: free_port() for name in ("rasa", "actions", "web", "sms_gateway")}
-    rasa_token, internal_token = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-    database_url = f"sqlite:///{workdir / 'numecrivain.db'}"
-    env = dict(os.environ)
-    env.update(
-        RASA_API_TOKEN=rasa_token,
-        NUMECRIVAIN_INTERNAL_TOKEN=internal_token,
-        NUMECRIVAIN_DB_URL=database_url,
-        TRACKER_DIALECT="sqlite",
-        TRACKER_DB=str(workdir / "tracker.db"),
-        ACTION_ENDPOINT_URL=f"http://localhost:{ports['actions']}/webhook",
-        NUMECRIVAIN_TEST_MODE="1",
-        # Handoff (issue 4): a person may answer at any hour of the test run (still only when an agent is
-        # logged in and available); a fast watchdog so expiry and resume are seen within a test.
-        NUMECRIVAIN_SERVICE_HOURS="24/7",
-        NUMECRIVAIN_HANDOFF_WATCHDOG_SECONDS="1",
-        # SMS (issue 6): own secrets; no real gateway, so the launcher starts the fake one.
-        SMS_WEBHOOK_SIGNING_KEY=secrets.token_urlsafe(16),
-        NUMECRIVAIN_SMS_PEPPER=secrets.token_urlsafe(16),
-        SMS_GATEWAY_URL="",
-        TWILIO_ACCOUNT_SID="",
-    )
-    log = (workdir / "stack.log").open("wb")
-    command = [sys.executable, "-m", "bot.launcher", "--rasa-port", str(ports["rasa"]),
-               "--actions-port", str(ports["actions"]), "--web-port", str(ports["web"]),
-               "--sms-gateway-port", str(ports["sms_gateway"])]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    running = Stack(
-        rasa_url=f"http://localhost:{ports['rasa']}",
-        actions_url=f"http://localhost:{ports['actions']}",
-        web_url=f"http://localhost:{ports['web']}",
-        rasa_token=rasa_token,
-        internal_token=internal_token,
-        database_url=database_url,
-        tracker_db=workdir / "tracker.db",
-        env=env,
-        sms_gateway_url=f"http://localhost:{ports['sms_gateway']}",
-    )
-    try:
-        for url in (f"{running.actions_url}/health", f"{running.rasa_url}/", f"{running.web_url}/healthz",
-                    f"{running.sms_gateway_url}/health"):
-            _wait(url, process)
+    with running_stack(tmp_path_factory.mktemp("stack"), TEST_ENV) as running:
         yield running
-    except Exception:
-        log.flush()
-        sys.stderr.write((workdir / "stack.log").read_text(errors="replace")[-5000:])
-        raise
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        log.close()
