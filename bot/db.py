@@ -29,9 +29,20 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
-@functools.lru_cache(maxsize=4)
+_tables_created: dict[str, int] = {}
+
+
 def get_engine(url: str | None = None) -> Engine:
-    """The shared engine for the configured database, with every declared table created."""
-    engine = make_engine(url or get_settings().database_url)
-    metadata.create_all(engine)
+    """The shared engine for this URL (default: the database configured now), with every declared table."""
+    url = url or get_settings().database_url
+    engine = _engine_for(url)
+    if _tables_created.get(url) != len(metadata.tables):
+        # A module imported after the engine was built may have declared more tables.
+        metadata.create_all(engine)
+        _tables_created[url] = len(metadata.tables)
     return engine
+
+
+@functools.lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)

@@ -31,7 +31,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, Row
 
 from bot.db import get_engine, metadata
-from bot.settings import get_settings
 
 WAITING, TAKEN, CLOSED, EXPIRED = "waiting", "taken", "closed", "expired"
 OPEN_STATUSES = (WAITING, TAKEN)
@@ -103,8 +102,8 @@ class ConversationClosedError(HandoffError):
 
 
 def project_engine() -> Engine:
-    """The engine of the database configured now (get_engine() alone would cache the first URL it saw)."""
-    return get_engine(get_settings().database_url)
+    """The engine of the database configured now."""
+    return get_engine()
 
 
 def utcnow() -> datetime:

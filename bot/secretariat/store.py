@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.engine import Engine
 
 from bot.db import get_engine, metadata
-from bot.settings import get_settings
 
 tokens_table = Table(
     "secretariat_tokens",
@@ -38,12 +35,4 @@ reports_table = Table(
 
 def secretariat_engine(url: str | None = None) -> Engine:
     """The engine for this URL (default: the configured database, read now) with the secretariat tables."""
-    return _engine_for(url or get_settings().database_url)
-
-
-@functools.lru_cache(maxsize=8)
-def _engine_for(url: str) -> Engine:
-    """The project engine with the secretariat tables created (even if the engine was built before)."""
-    engine = get_engine(url)
-    metadata.create_all(engine, tables=[tokens_table, reports_table])
-    return engine
+    return get_engine(url)
