@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help run test train eval shell sms agent lint check-content places install browser clean
+.PHONY: help run test train eval shell sms agent lint check-content content-report places install browser audit clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -39,6 +39,16 @@ $(VENV)/.installed: $(VENV)/.python-ok requirements.lock
 
 install: $(VENV)/.installed  ## Create .venv and install the pinned packages
 
+# pip-audit in its own venv: its dependencies must not move Rasa's pins.
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed: $(VENV)/.python-ok devtools/audit-requirements.lock
+	@test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r devtools/audit-requirements.lock
+	@touch $@
+
+audit: $(VENV)/.installed $(AUDIT_VENV)/.installed  ## Known vulnerabilities of the pinned packages (docs/security.md)
+	$(PY) -m devtools.audit
+
 $(MODEL): $(VENV)/.installed config.yml domain.yml $(TRAINING_DATA)
 	@mkdir -p models var
 	@echo "Training (measured: see 'real' below)..."
@@ -56,7 +66,7 @@ shell: $(MODEL)  ## Talk to the bot in the terminal
 	@mkdir -p var
 	$(PY) -m bot.launcher --shell
 
-sms: $(VENV)/.installed  ## Simulate an SMS conversation with the running bot (start `make run` first)
+sms: $(VENV)/.installed  ## Simulate an SMS conversation with the running bot (start `make run SMS_FAKE_GATEWAY=1` first)
 	$(PY) -m bot.channels.sms.cli
 
 agent: $(VENV)/.installed  ## Create an agent account for the console (asks the password): make agent NAME=prenom.nom
@@ -69,19 +79,26 @@ browser:  ## Install Debian's chromium when missing (browser tests)
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(MODEL) browser  ## The whole test suite (what CI runs)
+test: $(MODEL) browser $(AUDIT_VENV)/.installed  ## The whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
+	$(PY) -m devtools.audit
+	$(PY) -m bot.knowledge.check
 	$(RASA) data validate --fail-on-warnings --data data/nlu data/rules data/stories --domain domain.yml
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 
-eval: $(MODEL)  ## Cross-validation and held-out test reports in results/
-	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/heldout.yml --out results/heldout
+eval: $(MODEL)  ## Validation, test-set and cross-validation reports (confusion matrix, per-intent table) in results/
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/heldout.yml --out results/validation
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/test_set.yml --out results/test
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out results/cross-validation
-	@echo "Reports: results/heldout/intent_report.json, results/heldout/intent_confusion_matrix.png, results/cross-validation/"
+	$(PY) -m tests.nlu.evaluate table results/validation results/test results/cross-validation
+	@echo "Reports: results/{validation,test,cross-validation}/intent_report.md, intent_confusion_matrix.png"
 
-check-content: $(VENV)/.installed  ## Check the knowledge base (schema, SMS text, review dates)
+check-content: $(VENV)/.installed  ## Check the knowledge base (sources, dates, SMS, URLs, contacts)
 	$(PY) -m bot.knowledge.check
+
+content-report: $(VENV)/.installed  ## Editor's report: results/content/index.html + one printable page per procedure
+	$(PY) -m bot.knowledge.report --out results/content
 
 places: $(VENV)/.installed  ## Replace the places with a CSV of the national standard: make places FILE=lieux.csv
 	$(PY) -m bot.places import $(or $(FILE),data/knowledge/lieux_mediation_mel.csv)

@@ -1,7 +1,8 @@
-"""Fallback: ask to rephrase once; the second misunderstanding in a row hands over to a person."""
+"""Fallback: offer the likely procedures (or ask to rephrase) once; the second in a row hands over to a person."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +13,7 @@ from actions.handoff import start_handoff
 from actions.places import has_location_entity
 from bot.conversation import fallback_starts_handoff
 from bot.replies import HUMAN_BUTTON, MENU_BUTTON, Reply
+from bot.understanding.proposals import proposals_reply, propose_procedures
 
 REPHRASE = Reply(
     "Je n'ai pas bien compris. Pouvez-vous le dire autrement, en quelques mots ? "
@@ -19,10 +21,22 @@ REPHRASE = Reply(
     [MENU_BUTTON, HUMAN_BUTTON],
 )
 HANDOFF_INTRO = "Je ne comprends toujours pas, désolé. Une personne va prendre le relais."
+logger = logging.getLogger(__name__)
+
+
+def first_fallback_reply(tracker: Tracker) -> Reply:
+    """The likely procedures as choices when some stand out, otherwise the request to rephrase."""
+    latest = tracker.latest_message or {}
+    try:
+        reply = proposals_reply(propose_procedures(latest.get("text") or "", latest.get("intent_ranking") or []))
+    except Exception as exc:  # the proposals are a help: never let them break the answer
+        logger.warning("No proposals for an unsure message (%s).", type(exc).__name__)
+        reply = None
+    return reply or REPHRASE
 
 
 class ActionHandleFallback(Action):
-    """First misunderstanding: ask to rephrase. Second in a row: hand over to a person (or say who can help)."""
+    """First misunderstanding: offer likely procedures or ask to rephrase. Second in a row: hand over to a person."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -35,5 +49,5 @@ class ActionHandleFallback(Action):
             return [FollowupAction("places_form")]
         if fallback_starts_handoff(tracker.events):
             return start_handoff(dispatcher, tracker, intro=HANDOFF_INTRO)
-        dispatcher.utter_message(**REPHRASE.as_dispatch_kwargs())
+        dispatcher.utter_message(**first_fallback_reply(tracker).as_dispatch_kwargs())
         return []

@@ -13,26 +13,44 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.handoff.callbacks import CallbackBook, InvalidPhoneNumberError, masked
+from bot.handoff.callbacks import (
+    Callback,
+    CallbackBook,
+    InvalidPhoneNumberError,
+    masked,
+    normalise_french_phone,
+)
+from bot.handoff.phone_checks import CodeLimitError, PhoneChecks, send_code_sms
 from bot.handoff.service import queued_reply, request_handoff, unavailable_reply
 from bot.handoff.targets import HandoffTicket, get_target
 from bot.handoff.transcript import topic_from_events, transcript_from_events
-from bot.replies import HUMAN_BUTTON, MENU_BUTTON, SOLIDARITE_NUMERIQUE, Button, Reply, is_sms
+from bot.replies import HUMAN_BUTTON, MENU_BUTTON, PHONE_HELP, Button, Reply, is_sms
+from bot.security.ratelimit import CLIENT_METADATA_KEY
 from bot.settings import get_settings
 
 CANCEL_WORDS = re.compile(r"^\s*(annuler|annule|stop|non|laisse[zr]? tomber|rien)\b", re.IGNORECASE)
 STORED_PREFIX = "••"
+CLIENT_KEY_PATTERN = re.compile(r"c-[0-9a-f]{32}")
+CODE_PATTERN = re.compile(r"\s*\d{6}\s*")
 logger = logging.getLogger(__name__)
 
 
+def client_key(tracker: Tracker) -> str | None:
+    """The keyed hash of the asking address, as the channel stamped it server-side (never the address)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    value = metadata.get(CLIENT_METADATA_KEY) if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) and CLIENT_KEY_PATTERN.fullmatch(value) else None
+
+
 def handoff_ticket(tracker: Tracker) -> HandoffTicket:
-    """What the agent needs: transcript, channel, commune and topic."""
+    """What the agent needs: transcript, channel, commune and topic; and the address key for the limits."""
     return HandoffTicket(
         sender_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel() or "rest",
         transcript=transcript_from_events(tracker.events),
         commune=tracker.get_slot("commune"),
         topic=topic_from_events(tracker.events, tracker.get_slot("last_procedure")),
+        client_key=client_key(tracker),
     )
 
 
@@ -102,37 +120,107 @@ class ValidateCallbackForm(FormValidationAction):
     async def extract_callback_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Read the number from the text; store it right away so it never sits in a slot."""
+        """A typed number is only kept once the code sent to it by SMS comes back: nobody can have the agents
+        call a stranger. The number never sits in a slot (only a masked copy, once confirmed)."""
         if tracker.get_slot("requested_slot") != "callback_phone" or tracker.get_slot("callback_consent") is not True:
             return {}
         text = (tracker.latest_message.get("text") or "").strip()
-        if CANCEL_WORDS.match(text):
-            return {"callback_consent": False, "callback_phone": None}
         try:
-            callback = CallbackBook().add(
-                text, tracker.get_latest_input_channel(), tracker.get_slot("commune"),
-                topic_from_events(tracker.events, tracker.get_slot("last_procedure")),
-            )
-        except InvalidPhoneNumberError:
-            dispatcher.utter_message(
-                text="Ce numéro ne semble pas valide. Écrivez un numéro français à 10 chiffres, "
-                     "par exemple 06 12 34 56 78. Pour arrêter, écrivez « annuler »."
-            )
-            return {"callback_phone": None}
+            checks = PhoneChecks()
+            if CANCEL_WORDS.match(text):
+                checks.cancel(tracker.sender_id)
+                return {"callback_consent": False, "callback_phone": None}
+            if checks.pending(tracker.sender_id) is not None and CODE_PATTERN.fullmatch(text):
+                return self._confirm_code(dispatcher, tracker, checks, text)
+            try:
+                phone = normalise_french_phone(text)
+            except InvalidPhoneNumberError:
+                dispatcher.utter_message(
+                    text="Ce numéro ne semble pas valide. Écrivez un numéro français à 10 chiffres, "
+                         "par exemple 06 12 34 56 78. Pour arrêter, écrivez « annuler »."
+                )
+                return {"callback_phone": None}
+            try:
+                code = checks.start(tracker.sender_id, phone)
+            except CodeLimitError:
+                dispatcher.utter_message(
+                    text="J'ai déjà envoyé plusieurs codes : je ne peux pas en envoyer un autre maintenant. "
+                         f"Votre demande de rappel n'est pas enregistrée. Vous pouvez appeler {PHONE_HELP}."
+                )
+                return {"callback_consent": False, "callback_phone": None}
+            if not await send_code_sms(phone, code):
+                checks.cancel(tracker.sender_id)
+                dispatcher.utter_message(
+                    text="Je n'arrive pas à envoyer de SMS pour vérifier ce numéro, désolé. "
+                         f"Votre demande de rappel n'est pas enregistrée. Vous pouvez appeler {PHONE_HELP}."
+                )
+                return {"callback_consent": False, "callback_phone": None}
         except SQLAlchemyError as exc:
             logger.error("Callback not stored (%s).", type(exc).__name__)
             dispatcher.utter_message(
-                text=f"Je n'arrive pas à enregistrer votre demande, désolé. Vous pouvez appeler {SOLIDARITE_NUMERIQUE}."
+                text=f"Je n'arrive pas à enregistrer votre demande, désolé. Vous pouvez appeler {PHONE_HELP}."
             )
             return {"callback_consent": False, "callback_phone": None}
-        return {"callback_phone": masked(callback.phone)}
+        return {"callback_phone": None}  # action_ask_callback_phone now asks for the code
+
+    def _confirm_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, checks: PhoneChecks, code: str
+    ) -> dict[str, Any]:
+        phone = checks.confirm(tracker.sender_id, code)
+        if phone is None:
+            still_pending = checks.pending(tracker.sender_id) is not None
+            dispatcher.utter_message(
+                text="Ce code ne correspond pas." + ("" if still_pending else
+                                                     " Écrivez à nouveau votre numéro pour recevoir un autre code.")
+            )
+            return {"callback_phone": None}
+        return {"callback_phone": masked(self._store(tracker, phone).phone)}
+
+    @staticmethod
+    def _store(tracker: Tracker, phone: str) -> Callback:
+        return CallbackBook().add(
+            phone, tracker.get_latest_input_channel(), tracker.get_slot("commune"),
+            topic_from_events(tracker.events, tracker.get_slot("last_procedure")),
+        )
 
     async def validate_callback_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return {"callback_consent": value if isinstance(value, bool) else None}
+        """By SMS, yes means « call me on this number »: nothing to type, nobody else can be named."""
+        consent = value if isinstance(value, bool) else None
+        if consent is not True or not is_sms(tracker.get_latest_input_channel()):
+            return {"callback_consent": consent}
+        try:
+            phone = sms_sender_number(tracker.sender_id)
+            if phone is None:
+                dispatcher.utter_message(
+                    text=f"Je ne retrouve pas votre numéro, désolé. Vous pouvez appeler {PHONE_HELP}.")
+                return {"callback_consent": False, "callback_phone": None}
+            return {"callback_consent": True, "callback_phone": masked(self._store(tracker, phone).phone)}
+        except (SQLAlchemyError, InvalidPhoneNumberError) as exc:
+            logger.error("Callback not stored (%s).", type(exc).__name__)
+            dispatcher.utter_message(
+                text=f"Je n'arrive pas à enregistrer votre demande, désolé. Vous pouvez appeler {PHONE_HELP}.")
+            return {"callback_consent": False, "callback_phone": None}
 
 
+def sms_sender_number(sender_id: str) -> str | None:
+    """The number an SMS conversation comes from (kept by the SMS channel to reply), or None."""
+    from bot.channels.sms.store import SmsStore
+
+    contact = SmsStore().get_contact(sender_id)
+    return contact.phone if contact is not None and contact.phone else None
+
+
+SMS_CONSENT_QUESTION = Reply(
+    "Voulez-vous être rappelé(e) au numéro qui nous écrit ? Il servira seulement pour ce rappel, "
+    "puis il sera effacé.",
+    [Button("Oui, rappelez-moi", "/affirm"), Button("Non merci", "/deny")],
+)
+CODE_QUESTION = (
+    "Je viens d'envoyer un code à 6 chiffres par SMS au {masked}. Écrivez ce code ici : il prouve que ce numéro "
+    "est bien le vôtre. Pour changer de numéro, écrivez le nouveau. Pour arrêter, écrivez « annuler »."
+)
 CONSENT_QUESTION = Reply(
     "Pour vous rappeler, nous avons besoin de votre numéro de téléphone. Il servira seulement pour ce rappel, "
     "puis il sera effacé. Êtes-vous d'accord ?",
@@ -153,7 +241,8 @@ class ActionAskCallbackConsent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(**CONSENT_QUESTION.as_dispatch_kwargs())
+        sms = is_sms(tracker.get_latest_input_channel())
+        dispatcher.utter_message(**(SMS_CONSENT_QUESTION if sms else CONSENT_QUESTION).as_dispatch_kwargs())
         return []
 
 
@@ -166,7 +255,15 @@ class ActionAskCallbackPhone(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(**PHONE_QUESTION.as_dispatch_kwargs())
+        try:
+            pending = PhoneChecks().pending(tracker.sender_id)
+        except SQLAlchemyError:
+            pending = None
+        if pending is not None:
+            dispatcher.utter_message(**Reply(CODE_QUESTION.format(masked=masked(pending.phone)),
+                                             [HUMAN_BUTTON]).as_dispatch_kwargs())
+        else:
+            dispatcher.utter_message(**PHONE_QUESTION.as_dispatch_kwargs())
         return []
 
 
@@ -186,7 +283,7 @@ class ActionSubmitCallback(Action):
                 "Votre numéro sera effacé après l'appel."
             )
         else:
-            text = f"D'accord, je n'ai pas gardé de numéro. Vous pouvez appeler {SOLIDARITE_NUMERIQUE}."
+            text = f"D'accord, je n'ai pas gardé de numéro. Vous pouvez appeler {PHONE_HELP}."
         reply = Reply(text, [] if is_sms(tracker.get_latest_input_channel()) else [MENU_BUTTON])
         dispatcher.utter_message(**reply.with_human_offer().as_dispatch_kwargs())
         return [SlotSet("callback_consent", None), SlotSet("callback_phone", None)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -102,9 +103,9 @@ class ValidatePlacesForm(FormValidationAction):
             return {}
         coordinates = widget_coordinates(tracker)
         text = location_text(tracker)
-        try:
-            origin = locate(text, coordinates, None,
-                            is_answer=asked or intent == "inform_location" or unsure_with_place)
+        try:  # fuzzy matching of every run of words: CPU work, kept off the action server's event loop
+            origin = await asyncio.to_thread(locate, text, coordinates, None,
+                                             is_answer=asked or intent == "inform_location" or unsure_with_place)
         except NoLocationInText:
             return {}
         except LocationError as error:
@@ -140,13 +141,15 @@ class ActionFindPlaces(Action):
     ) -> list[dict[str, Any]]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         latest = location_text(tracker) if intent in PLACES_INTENTS else None
-        answer = answer_places_request(
-            latest, criteria_from_text(request_text(tracker)), coordinates=widget_coordinates(tracker),
+        criteria = criteria_from_text(request_text(tracker))
+        # Locating and searching are CPU work: off the action server's event loop, so other users wait for nothing.
+        answer = await asyncio.to_thread(
+            answer_places_request, latest, criteria, coordinates=widget_coordinates(tracker),
             remembered=tracker.get_slot("commune"), is_answer=intent == "inform_location",
         )
         if answer.kind == OUTSIDE and tracker.get_slot("commune"):
-            answer = answer_places_request(None, criteria_from_text(request_text(tracker)),
-                                           remembered=tracker.get_slot("commune"))
+            answer = await asyncio.to_thread(answer_places_request, None, criteria,
+                                             remembered=tracker.get_slot("commune"))
         _dispatch(dispatcher, answer, tracker.get_latest_input_channel())
         if answer.kind == RESULTS and answer.origin is not None:
             return [SlotSet("commune", answer.origin.slot_value)]

@@ -28,7 +28,8 @@ class ActionAnswerProcedure(Action):
             reply = Reply("Je n'ai pas encore de fiche sur ce sujet. Une personne peut vous aider.", [MENU_BUTTON])
             dispatcher.utter_message(**reply.with_human_offer().as_dispatch_kwargs())
             return []
-        replies = render_for_channel(procedure, tracker.get_latest_input_channel())
+        question = tracker.latest_message.get("text") or ""
+        replies = render_for_channel(procedure, tracker.get_latest_input_channel(), question)
         replies[-1] = replies[-1].with_human_offer()  # the turn ends on the offer of a person
         for reply in replies:
             dispatcher.utter_message(**reply.as_dispatch_kwargs())

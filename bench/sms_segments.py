@@ -22,11 +22,11 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bot.channels.sms.config import AndroidGatewayConfig, SmsConfig, TwilioConfig
-from bot.channels.sms.fake_gateway import FakeGateway, android_webhook_body, android_webhook_headers
 from bot.channels.sms.render import render_messages
 from bot.gsm7 import is_gsm7, segment_count
 from bot.knowledge import get_knowledge_base
 from bot.knowledge.render import render_sms, render_web
+from devtools.fake_sms_gateway import FakeGateway, android_webhook_body, android_webhook_headers
 
 
 def percentile(values: list[float], share: float) -> float:

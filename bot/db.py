@@ -14,9 +14,14 @@ metadata = MetaData()
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for this URL; SQLite gets WAL and foreign keys so readers never block the bot."""
+    """An engine for this URL; SQLite gets WAL and foreign keys so readers never block the bot.
+
+    hide_parameters: a database error (logged, or shown in a traceback) never carries the bound values,
+    which may be phone numbers or messages.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 15})
+        engine = create_engine(url, future=True, hide_parameters=True,
+                               connect_args={"check_same_thread": False, "timeout": 15})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -26,7 +31,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 _tables_created: dict[str, int] = {}

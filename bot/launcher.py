@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.channels.sms.config import uses_fake_gateway
+from bot.channels.sms.config import sms_gateway_configured, uses_fake_gateway
 from bot.paths import MODELS_DIR, PROJECT_ROOT, VAR_DIR
-from bot.settings import _local_secret, get_settings
+from bot.settings import _local_secret, get_settings, private_var_dir
 
 BIN = Path(sys.executable).parent
 
@@ -26,7 +28,7 @@ class Ports:
     rasa: int = 5005
     actions: int = 5055
     web: int = 8080
-    sms_gateway: int = 9090  # SMS (issue 6): the fake gateway, started when no real one is configured
+    sms_gateway: int = 9090  # the fake SMS gateway, started only with SMS_FAKE_GATEWAY=1
 
 
 def model_path(name: str = "numecrivain.tar.gz") -> Path:
@@ -53,13 +55,14 @@ def service_env(ports: Ports) -> dict[str, str]:
         WEB_PORT=str(ports.web),
         RASA_API_TOKEN=settings.rasa_api_token,
         NUMECRIVAIN_INTERNAL_TOKEN=settings.internal_token,
+        NUMECRIVAIN_ACTIONS_TOKEN=settings.actions_token,
         NUMECRIVAIN_DB_URL=settings.database_url,
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONPATH=str(PROJECT_ROOT),
     )
-    # SMS (issue 6): the channel and the fake gateway share the webhook key; the pepper pseudonymises numbers.
+    # The SMS channel and the fake gateway share the webhook key; the pepper pseudonymises numbers.
     env.update(SMS_WEBHOOK_SIGNING_KEY=_local_secret("SMS_WEBHOOK_SIGNING_KEY"),
                NUMECRIVAIN_SMS_PEPPER=_local_secret("NUMECRIVAIN_SMS_PEPPER"))
     if uses_fake_gateway(env):
@@ -73,31 +76,32 @@ def endpoints_file() -> str:
     return "endpoints.postgres.yml" if os.environ.get("TRACKER_DIALECT", "sqlite") != "sqlite" else "endpoints.yml"
 
 
-def commands(ports: Ports, model: Path) -> dict[str, list[str]]:
-    """The command line of each long-running service."""
-    token = get_settings().rasa_api_token
+def commands(ports: Ports, model: Path, environ: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """The command line of each long-running service: no secret on any of them (`ps` shows them all)."""
+    environ = dict(os.environ) if environ is None else environ
+    python = str(BIN / "python")
     services = {
-        "actions": [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
+        "actions": [python, "-m", "bot.action_server", "--port", str(ports.actions),
+                    "--host", environ.get("ACTIONS_HOST", "127.0.0.1")],
         "rasa": [
-            str(BIN / "rasa"), "run", "--model", str(model), "--port", str(ports.rasa),
-            "--interface", os.environ.get("RASA_INTERFACE", "127.0.0.1"),
-            "--enable-api", "--auth-token", token, "--cors", "*",
+            python, "-m", "bot.rasa_server", "--model", str(model), "--port", str(ports.rasa),
+            "--interface", environ.get("RASA_INTERFACE", "127.0.0.1"),
+            "--enable-api", "--cors", "*",
             "--credentials", "credentials.yml", "--endpoints", endpoints_file(),
         ],
-        "web": [str(BIN / "python"), "-m", "bot.web", "--port", str(ports.web)],
+        "web": [python, "-m", "bot.web", "--port", str(ports.web)],
     }
-    if uses_fake_gateway():  # SMS (issue 6): records outgoing SMS when no real gateway is configured
-        services["sms-gateway"] = [str(BIN / "python"), "-m", "bot.channels.sms.fake_gateway",
-                                   "--port", str(ports.sms_gateway)]
+    if uses_fake_gateway(environ):  # records outgoing SMS in memory: a demo or a test, never production
+        services["sms-gateway"] = [python, "-m", "devtools.fake_sms_gateway", "--port", str(ports.sms_gateway)]
     return services
 
 
 def wait_until_up(url: str, timeout: float = 300.0, supervisor: Supervisor | None = None) -> bool:
-    """Poll a URL until it answers; give up after timeout seconds or when a service died."""
+    """Poll a URL until it answers (restarting dead services meanwhile); False after timeout or when given up."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if supervisor is not None and supervisor.first_exit() is not None:
-            return False
+        if supervisor is not None:
+            supervisor.check()
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return True
@@ -106,34 +110,121 @@ def wait_until_up(url: str, timeout: float = 300.0, supervisor: Supervisor | Non
     return False
 
 
-class Supervisor:
-    """Keeps child processes in their own process groups and stops them all together."""
+class GaveUpError(RuntimeError):
+    """A service died too many times in a row, too soon after each start: restarting it again is pointless."""
 
-    def __init__(self) -> None:
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
+
+@dataclass
+class Child:
+    """One supervised service and its restart history."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    started_at: float
+    quick_deaths: int = 0
+    restarts: int = 0
+    restart_at: float | None = None
+    exit_codes: list[int] = field(default_factory=list)
+
+
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+
+
+def _log(message: str) -> None:
+    print(f"Numécrivain: {message}", file=sys.stderr, flush=True)
+
+
+class Supervisor:
+    """Runs each service in its own process group and restarts one that dies, with exponential backoff.
+
+    The others keep serving meanwhile. A service that dies again within `stable_seconds` of its start counts a
+    quick death; the wait doubles each time (1 s, 2 s, 4 s... up to `max_backoff`), and after `max_quick_deaths`
+    in a row the supervisor gives up loudly (GaveUpError) so that `make run` or the orchestrator sees it.
+    """
+
+    def __init__(
+        self,
+        spawn: Callable[[list[str], dict[str, str]], subprocess.Popen[bytes]] = _spawn,
+        clock: Callable[[], float] = time.monotonic,
+        log: Callable[[str], None] = _log,
+        base_backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        stable_seconds: float = 120.0,
+        max_quick_deaths: int = 5,
+    ) -> None:
+        self.children: dict[str, Child] = {}
+        self._spawn, self._clock, self._log = spawn, clock, log
+        self.base_backoff, self.max_backoff = base_backoff, max_backoff
+        self.stable_seconds, self.max_quick_deaths = stable_seconds, max_quick_deaths
+
+    @classmethod
+    def from_environment(cls) -> Supervisor:
+        """Limits from NUMECRIVAIN_RESTART_* (defaults suit a laptop and a small server)."""
+        return cls(
+            base_backoff=float(os.environ.get("NUMECRIVAIN_RESTART_BACKOFF_SECONDS", 1.0)),
+            max_backoff=float(os.environ.get("NUMECRIVAIN_RESTART_MAX_BACKOFF_SECONDS", 30.0)),
+            stable_seconds=float(os.environ.get("NUMECRIVAIN_RESTART_STABLE_SECONDS", 120.0)),
+            max_quick_deaths=int(os.environ.get("NUMECRIVAIN_RESTART_MAX_QUICK_DEATHS", 5)),
+        )
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
         """Start one service in the project folder."""
-        self.children[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+        self.children[name] = Child(name, command, env, self._spawn(command, env), self._clock())
+
+    def pid(self, name: str) -> int:
+        """The process id of a service now (it changes when the service is restarted)."""
+        return self.children[name].process.pid
+
+    def backoff(self, quick_deaths: int) -> float:
+        """Seconds to wait before the next start, after this many quick deaths in a row."""
+        return min(self.max_backoff, self.base_backoff * 2 ** max(0, quick_deaths - 1))
+
+    def check(self) -> None:
+        """Notice services that died, restart those whose wait is over; GaveUpError when one keeps dying."""
+        now = self._clock()
+        for child in self.children.values():
+            if child.restart_at is None:
+                code = child.process.poll()
+                if code is None:
+                    continue
+                child.exit_codes.append(code)
+                quick = now - child.started_at < self.stable_seconds
+                child.quick_deaths = child.quick_deaths + 1 if quick else 1
+                if child.quick_deaths > self.max_quick_deaths:
+                    self._log(f"the {child.name} service died {child.quick_deaths} times in a row, each time less "
+                              f"than {self.stable_seconds:.0f} s after starting (exit codes {child.exit_codes[-5:]}). "
+                              "Giving up: look at its log above.")
+                    raise GaveUpError(child.name)
+                delay = self.backoff(child.quick_deaths)
+                child.restart_at = now + delay
+                self._log(f"the {child.name} service stopped (exit code {code}); "
+                          f"restarting it in {delay:.0f} s, the other services keep running.")
+            if child.restart_at is not None and now >= child.restart_at:
+                child.process = self._spawn(child.command, child.env)
+                child.started_at, child.restart_at = now, None
+                child.restarts += 1
+                self._log(f"the {child.name} service restarted (restart {child.restarts}).")
 
     def stop(self) -> None:
         """SIGTERM every group, then SIGKILL what is still alive after 10 s."""
-        for child in self.children.values():
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+        processes = [child.process for child in self.children.values()]
+        for process in processes:
+            if process.poll() is None:
+                _signal_group(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
-        for child in self.children.values():
+        for process in processes:
             try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+                _signal_group(process.pid, signal.SIGKILL)
 
-    def first_exit(self) -> tuple[str, int] | None:
-        """The name and code of a service that stopped on its own, if any."""
-        for name, child in self.children.items():
-            if child.poll() is not None:
-                return name, child.returncode
-        return None
+
+def _signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signum)
 
 
 def _stop_on_signal(_signum: int, _frame: object) -> None:
@@ -150,19 +241,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sms-gateway-port", type=int, default=int(os.environ.get("SMS_FAKE_GATEWAY_PORT", 9090)))
     args = parser.parse_args(argv)
     ports = Ports(args.rasa_port, args.actions_port, args.web_port, args.sms_gateway_port)
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_var_dir()
     try:
         model = model_path()
     except (FileNotFoundError, ValueError) as exc:
         print(f"Numécrivain: {exc}", file=sys.stderr)
         return 1
     env = service_env(ports)
-    supervisor = Supervisor()
+    supervisor = Supervisor.from_environment()
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGINT, _stop_on_signal)
     started = time.monotonic()
     try:
-        cmds = commands(ports, model)
+        cmds = commands(ports, model, env)
         supervisor.start("actions", cmds["actions"], env)
         if args.shell:
             wait_until_up(f"http://localhost:{ports.actions}/health", 120)
@@ -172,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         supervisor.start("web", cmds["web"], env)
         if "sms-gateway" in cmds:
             supervisor.start("sms-gateway", cmds["sms-gateway"], env)
+        elif not sms_gateway_configured(env):
+            print("Numécrivain: no SMS gateway configured (SMS_GATEWAY_URL or TWILIO_*): SMS replies will NOT be "
+                  "sent. For a local demo, start with SMS_FAKE_GATEWAY=1.", file=sys.stderr, flush=True)
         ready = all(
             wait_until_up(url, supervisor=supervisor)
             for url in (f"http://localhost:{ports.actions}/health", f"http://localhost:{ports.rasa}/",
@@ -192,9 +286,10 @@ def main(argv: list[str] | None = None) -> int:
                 "Ctrl-C arrête tout.\n",
                 flush=True,
             )
-        while (stopped := supervisor.first_exit()) is None:
+        while True:
+            supervisor.check()
             time.sleep(0.5)
-        print(f"Numécrivain: the {stopped[0]} service stopped (exit code {stopped[1]}).", file=sys.stderr)
+    except GaveUpError:
         return 1
     except KeyboardInterrupt:
         print("\nArrêt de Numécrivain...", flush=True)

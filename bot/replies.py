@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.knowledge.contacts import describe, phone_help
+
 
 @dataclass(frozen=True)
 class Button:
@@ -23,7 +25,11 @@ HUMAN_BUTTON = Button("Parler à une personne", HUMAN_PAYLOAD)
 PLACES_BUTTON = Button("Trouver de l'aide près de chez moi", "/find_help_nearby")
 MENU_BUTTON = Button("Voir les sujets", "/help_menu")
 
-SOLIDARITE_NUMERIQUE = "Solidarité Numérique : 01 70 772 372 (appel gratuit, du lundi au vendredi)"
+# The phone line offered when the chat cannot help, from data/knowledge/contacts.yml: "Allô Service Public au 39 39".
+PHONE_HELP = describe(phone_help())
+# Old name still imported by a few modules: it now gives the confirmed national line, not Solidarité Numérique,
+# whose current status no official text confirms.
+SOLIDARITE_NUMERIQUE = PHONE_HELP
 
 
 @dataclass

@@ -17,6 +17,12 @@ TEST_ENV = {
     "NUMECRIVAIN_TEST_MODE": "1",
     "NUMECRIVAIN_SERVICE_HOURS": "24/7",
     "NUMECRIVAIN_HANDOFF_WATCHDOG_SECONDS": "1",
+    # The portal's retention purge runs every 3 s, so its effect is seen within a test.
+    "NUMECRIVAIN_PURGE_INTERVAL_MINUTES": "0.05",
+    # Every test client is 127.0.0.1: room for the whole suite's requests for a person, while the cap on
+    # requests waiting from one address stays low enough to be shown by tests/security.
+    "NUMECRIVAIN_HANDOFF_PER_ADDRESS_PER_HOUR": "200",
+    "NUMECRIVAIN_HANDOFF_MAX_WAITING_PER_ADDRESS": "5",
 }
 
 

@@ -17,8 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from bot.paths import PROJECT_ROOT
+from bot.service_auth import rasa_api_headers
 
 
 def free_port() -> int:
@@ -42,10 +46,23 @@ class Stack:
     env: dict[str, str]
     sms_gateway_url: str = ""
     pid: int = 0
+    actions_token: str = ""
 
     @property
     def rest_url(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    @property
+    def api_headers(self) -> dict[str, str]:
+        """Authorization for Rasa's HTTP API (a fresh short JWT): tests never build auth themselves."""
+        return rasa_api_headers(self.rasa_token)
+
+    def parse(self, text: str, timeout: float = 30) -> dict[str, Any]:
+        """Rasa's /model/parse of this text, as the portal asks it."""
+        response = requests.post(f"{self.rasa_url}/model/parse", headers=self.api_headers, json={"text": text},
+                                 timeout=timeout)
+        response.raise_for_status()
+        return response.json()
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -65,21 +82,24 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
 def running_stack(workdir: Path, extra_env: dict[str, str] | None = None, timeout: float = 240) -> Iterator[Stack]:
     """Start everything with its own databases in workdir; stop it all on exit (SIGINT, then SIGKILL)."""
     ports = {name: free_port() for name in ("rasa", "actions", "web", "sms_gateway")}
-    rasa_token, internal_token = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    rasa_token, internal_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    actions_token = secrets.token_urlsafe(32)
     database_url = f"sqlite:///{workdir / 'numecrivain.db'}"
     env = dict(os.environ)
     env.update(
         RASA_API_TOKEN=rasa_token,
         NUMECRIVAIN_INTERNAL_TOKEN=internal_token,
+        NUMECRIVAIN_ACTIONS_TOKEN=actions_token,
         NUMECRIVAIN_DB_URL=database_url,
         TRACKER_DIALECT="sqlite",
         TRACKER_DB=str(workdir / "tracker.db"),
         ACTION_ENDPOINT_URL=f"http://localhost:{ports['actions']}/webhook",
-        # SMS (issue 6): own secrets; no real gateway, so the launcher starts the fake one.
+        # SMS: own secrets; no real gateway, and the fake one asked for explicitly.
         SMS_WEBHOOK_SIGNING_KEY=secrets.token_urlsafe(16),
         NUMECRIVAIN_SMS_PEPPER=secrets.token_urlsafe(16),
         SMS_GATEWAY_URL="",
         TWILIO_ACCOUNT_SID="",
+        SMS_FAKE_GATEWAY="1",
     )
     env.update(extra_env or {})
     log_path = workdir / "stack.log"
@@ -100,6 +120,7 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None, timeou
             env=env,
             sms_gateway_url=f"http://localhost:{ports['sms_gateway']}",
             pid=process.pid,
+            actions_token=actions_token,
         )
         try:
             for url in (f"{running.actions_url}/health", f"{running.rasa_url}/", f"{running.web_url}/healthz",

@@ -1,11 +1,19 @@
-"""Web chat over socket.io, with Rasa 3.6's session persistence fixed (enter_room is awaited).
+"""Web chat over socket.io, with Rasa 3.6's session persistence fixed and bounded for the public.
 
-On top of Rasa's socket.io channel, the widget (bot/web/widget/) relies on:
+On top of Rasa's socket.io channel, the widget (bot/web/static/widget/) relies on:
+- a session token the server issues and signs (bot.channels.sessions); the socket that asked for it is bound to
+  its conversation, and messages go to that conversation whatever they claim;
 - every bot message carrying an ``id`` (the widget drops a message it already shows);
 - one bot message per reply (Rasa splits text on blank lines, which breaks Markdown lists);
 - custom payloads sent as ``{"custom": {...}}`` (Rasa 3.6 passes them to ``emit`` as keyword arguments);
-- user messages acknowledged once handled, and a resent ``metadata.message_id`` handled only once;
-- ``POST /webhooks/webchat/agent_message`` relaying an agent's words after a handoff.
+- user messages acknowledged once handled (with the renewed token), and a resent ``metadata.message_id``
+  handled only once;
+- a button click marked ``metadata.button``: its payload is taken as an intent only if this conversation was
+  offered that button; anything else is typed text, and typed text is never an intent;
+- a message over ``MAX_MESSAGE_CHARS`` answered kindly without being parsed; frames over ``MAX_FRAME_BYTES``
+  close the connection; per-address and per-conversation rate limits shared by every process;
+- ``POST /webhooks/webchat/agent_message`` relaying an agent's words after a handoff (``handoff_ended`` on the
+  bot's closing message, so the widget forgets the conversation).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,19 +32,73 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.channels.inputs import (
+    MAX_WEBCHAT_MESSAGE_CHARS,
+    SLOW_DOWN_TEXT,
+    OfferedPayloads,
+    is_too_long,
+    text_for_rasa,
+    too_long_reply,
+)
+from bot.channels.sessions import SessionSigner, WebSession
+from bot.handoff.transcript import SYSTEM_AUTHOR
+from bot.security.ratelimit import allow_async
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 500  # the widget says so to the user; longer input is cut here too
+MAX_MESSAGE_CHARS = MAX_WEBCHAT_MESSAGE_CHARS  # the widget says so to the user
 MAX_AGENT_MESSAGE_CHARS = 4000
+MAX_AGENT_BODY_BYTES = 32 * 1024
 MAX_ID_CHARS = 64
+MAX_SENDER_ID_CHARS = 128
+MAX_FRAME_BYTES = 16 * 1024  # one socket.io frame: a 500-character message and its metadata, with room to spare
 AGENT_EVENT_FROM = "agent"
+# Per client address and per conversation (messages), and new sessions per address.
+MESSAGES_PER_ADDRESS, MESSAGES_PER_CONVERSATION, SESSIONS_PER_ADDRESS, PER_SECONDS = 120, 20, 30, 60.0
 
 
-def _valid_id(value: Any) -> bool:
-    """Session and message ids come from browsers: short strings only."""
-    return isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS
+def _valid_id(value: Any, limit: int = MAX_ID_CHARS) -> bool:
+    """Message ids come from browsers: short strings only."""
+    return isinstance(value, str) and 0 < len(value) <= limit
+
+
+def _coordinate(value: Any, bound: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and -bound <= number <= bound else None
+
+
+def clean_metadata(raw: Any) -> dict[str, Any]:
+    """Only what the bot uses from the widget: the message id, the button mark and a shared position."""
+    if isinstance(raw, str) and len(raw) <= MAX_FRAME_BYTES:
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = {}
+    if not isinstance(raw, dict):
+        return {}
+    metadata: dict[str, Any] = {}
+    if _valid_id(raw.get("message_id")):
+        metadata["message_id"] = raw["message_id"]
+    if raw.get("button") is True:
+        metadata["button"] = True
+    location = raw.get("location")
+    if isinstance(location, dict):
+        latitude, longitude = _coordinate(location.get("latitude"), 90), _coordinate(location.get("longitude"), 180)
+        if latitude is not None and longitude is not None:
+            metadata["location"] = {"latitude": latitude, "longitude": longitude}
+    return metadata
+
+
+def client_address(sio: Any, sid: str, namespace: str | None) -> str:
+    """The socket's client address as the proxy vouches for it (Sanic's PROXIES_COUNT), else the peer."""
+    environ = sio.get_environ(sid, namespace=namespace or "/") or {}
+    request = environ.get("sanic.request")
+    if request is not None:
+        return str(request.remote_addr or request.ip or "unknown")
+    return str(environ.get("REMOTE_ADDR") or "unknown")
 
 
 class SeenMessages:
@@ -60,6 +123,10 @@ class SeenMessages:
 class WebChatOutput(SocketIOOutput):
     """Sends each bot reply as one identified socket.io message to the session's room."""
 
+    def __init__(self, sio: Any, bot_message_evt: str, offered: OfferedPayloads | None = None) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.offered = offered
+
     @classmethod
     def name(cls) -> str:
         return "webchat"
@@ -75,12 +142,13 @@ class WebChatOutput(SocketIOOutput):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        """Text and its choices together, in Rasa's socket.io ``quick_replies`` format."""
+        """Text and its choices together, in Rasa's socket.io ``quick_replies`` format; the choices are remembered."""
+        if self.offered is not None:
+            self.offered.remember(recipient_id, buttons)
         quick_replies = [
             {"content_type": "text", "title": button["title"], "payload": button["payload"]} for button in buttons
         ]
         await self._send_message(recipient_id, {"text": text.strip(), "quick_replies": quick_replies})
-
     async def send_quick_replies(
         self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
     ) -> None:
@@ -101,7 +169,13 @@ class WebChatOutput(SocketIOOutput):
 
 
 class WebChatInput(SocketIOInput):
-    """socket.io input whose session_request really joins the session room (python-socketio 5)."""
+    """socket.io input with signed sessions bound to the socket, bounded messages and button-only intents."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offered = OfferedPayloads()
+        self.signer: SessionSigner | None = None
+        self.sessions: dict[str, WebSession] = {}  # socket id -> the session it asked for
 
     @classmethod
     def name(cls) -> str:
@@ -111,48 +185,77 @@ class WebChatInput(SocketIOInput):
         """The output used for messages the bot sends on its own (reminders, external events)."""
         if self.sio is None:
             return None
-        return WebChatOutput(self.sio, self.bot_message_evt)
+        return WebChatOutput(self.sio, self.bot_message_evt, self.offered)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
+        sio.eio.max_http_buffer_size = MAX_FRAME_BYTES  # a bigger frame closes the connection unread
+        signer = self.signer = self.signer or SessionSigner()
         seen = SeenMessages()
+        namespace = self.namespace or "/"
+
+        async def bind(sid: str, session: WebSession) -> None:
+            previous = self.sessions.get(sid)
+            if previous is not None and previous.sender_id != session.sender_id:
+                await sio.leave_room(sid, previous.sender_id, namespace=namespace)
+            self.sessions[sid] = session
+            await sio.enter_room(sid, session.sender_id, namespace=namespace)  # Rasa 3.6 forgets this await
 
         async def session_request(sid: str, data: dict[str, Any] | None) -> None:
+            """Rejoin a session whose signed token is valid, else start a new one; the token is renewed."""
             data = data if isinstance(data, dict) else {}
-            session_id = data.get("session_id")
-            if not _valid_id(session_id):
-                session_id = uuid.uuid4().hex
-            if self.session_persistence:
-                await sio.enter_room(sid, session_id)  # the fix: Rasa 3.6 forgets this await
-            await sio.emit("session_confirm", session_id, room=sid)
+            session = signer.verify(data.get("session_id"))
+            if session is None:
+                address = client_address(sio, sid, self.namespace)
+                if not await allow_async("webchat_session", address, SESSIONS_PER_ADDRESS, PER_SECONDS):
+                    await sio.emit("session_refused", {"text": SLOW_DOWN_TEXT}, room=sid, namespace=namespace)
+                    return
+                session = signer.issue()
+            else:
+                session = signer.renew(session)
+            await bind(sid, session)
+            await sio.emit("session_confirm", session.token, room=sid, namespace=namespace)
+
+        async def disconnect(sid: str, *_: Any) -> None:
+            self.sessions.pop(sid, None)
+
+        async def allowed(sid: str, sender_id: str) -> bool:
+            address = client_address(sio, sid, self.namespace)
+            return await allow_async("webchat_address", address, MESSAGES_PER_ADDRESS, PER_SECONDS) \
+                and await allow_async("webchat_conversation", sender_id, MESSAGES_PER_CONVERSATION, PER_SECONDS)
 
         async def handle_message(sid: str, data: dict[str, Any] | None) -> dict[str, Any]:
             """Hand the message to Rasa once; the return value is the socket.io acknowledgement."""
+            session = self.sessions.get(sid)
+            if session is None:
+                logger.info("Web chat message on a socket without a session ignored.")
+                return {"handled": False, "error": "no_session"}
             data = data if isinstance(data, dict) else {}
-            sender_id = data.get("session_id") if self.session_persistence else sid
-            if not _valid_id(sender_id):
-                logger.warning("Web chat message without a valid session_id ignored.")
-                return {"handled": False}
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = {}
-            if not isinstance(metadata, dict):
-                metadata = {}
+            sender_id = session.sender_id
+            metadata = clean_metadata(data.get(self.metadata_key))
             message_id = metadata.get("message_id")
-            if _valid_id(message_id) and not seen.first_time(sender_id, message_id):
+            if message_id is not None and not seen.first_time(sender_id, message_id):
                 return {"handled": True, "duplicate": True}
+            output = WebChatOutput(sio, self.bot_message_evt, self.offered)
+            if not await allowed(sid, sender_id):
+                await output.send_text_message(sender_id, SLOW_DOWN_TEXT)
+                return {"handled": False, "error": "rate_limited"}
+            session = signer.renew(session)
+            self.sessions[sid] = session
             text = data.get("message")
-            text = text[:MAX_MESSAGE_CHARS] if isinstance(text, str) else ""
-            output = WebChatOutput(sio, self.bot_message_evt)
+            text = text if isinstance(text, str) else ""
+            if is_too_long(text, MAX_MESSAGE_CHARS):
+                reply = too_long_reply()
+                await output.send_text_with_buttons(sender_id, reply.text, [b.as_dict() for b in reply.buttons])
+                return {"handled": True, "too_long": True, "session_id": session.token}
+            text = text_for_rasa(text, clicked=bool(metadata.get("button")), sender_id=sender_id,
+                                 offered=self.offered)
             await on_new_message(
                 UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
             )
-            return {"handled": True}
+            return {"handled": True, "session_id": session.token}
 
         @webhook.route("/agent_message", methods=["POST"])
         async def agent_message(request: Request) -> response.HTTPResponse:
@@ -160,6 +263,8 @@ class WebChatInput(SocketIOInput):
             expected = f"Bearer {get_settings().internal_token}"
             if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
                 return response.json({"error": "unauthorized"}, status=401)
+            if len(request.body or b"") > MAX_AGENT_BODY_BYTES:
+                return response.json({"error": "body too large"}, status=413)
             try:
                 body = json.loads(request.body or b"null")
             except ValueError:
@@ -167,19 +272,23 @@ class WebChatInput(SocketIOInput):
             if not isinstance(body, dict):
                 return response.json({"error": "a JSON object is expected"}, status=400)
             sender_id, text, agent = body.get("sender_id"), body.get("text"), body.get("agent") or "Conseiller"
-            if not _valid_id(sender_id) or not isinstance(text, str) or not text.strip() or not isinstance(agent, str):
+            if not _valid_id(sender_id, MAX_SENDER_ID_CHARS) or not isinstance(text, str) or not text.strip() \
+                    or not isinstance(agent, str):
                 return response.json({"error": "sender_id, text and agent (strings) are expected"}, status=400)
-            message = {
+            message: dict[str, Any] = {
                 "id": uuid.uuid4().hex,
                 "text": text.strip()[:MAX_AGENT_MESSAGE_CHARS],
                 "from": AGENT_EVENT_FROM,
                 "agent": agent.strip()[:80],
             }
-            await sio.emit(self.bot_message_evt, message, room=sender_id, namespace=self.namespace)
-            online = any(True for _ in sio.manager.get_participants(self.namespace or "/", sender_id))
+            if agent == SYSTEM_AUTHOR:  # the bot's closing words: the person is back with the bot
+                message["handoff_ended"] = True
+                self.offered.forget(sender_id)
+            await sio.emit(self.bot_message_evt, message, room=sender_id, namespace=namespace)
+            online = any(True for _ in sio.manager.get_participants(namespace, sender_id))
             return response.json({"delivered": True, "online": online})
 
         sio.on("session_request", namespace=self.namespace)(session_request)
+        sio.on("disconnect", namespace=self.namespace)(disconnect)
         sio.on(self.user_message_evt, namespace=self.namespace)(handle_message)
         return webhook
-

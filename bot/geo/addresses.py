@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from bot.geo.communes import Commune
 
 BAN_EXTRACT = KNOWLEDGE_DIR / "adresses-ban.csv"
-_NUMBER_AND_STREET = re.compile(r"\b(\d{1,4})\s*(bis|ter)?\s*,?\s+(.+)$", re.IGNORECASE)
+# Linear: the street name is whatever follows the match (no backtracking over "(.+)$").
+_NUMBER_AND_STREET = re.compile(r"\b(\d{1,4})(?:\s*(bis|ter)\b)?[\s,]+(?=\S)", re.IGNORECASE)
 
 
 @dataclass
@@ -53,7 +54,7 @@ class AddressIndex:
         match = _NUMBER_AND_STREET.search(text)
         if match is None:
             return None
-        number, rest = match.group(1), name_key(match.group(3))
+        number, rest = match.group(1), name_key(text[match.end():])
         for (insee, street), point in self.streets.items():
             if insee == commune.insee and rest.startswith(street):
                 return self.points.get((insee, street, number), point)

@@ -12,9 +12,11 @@ from bot.geo.distance import haversine_km
 # Widget coordinates further than this from every commune centre are outside the metropolis.
 MAX_KM_FROM_A_COMMUNE = 6.0
 _POSTCODE = re.compile(r"(?<!\d)(\d{2}) ?(\d{3})(?!\d)")
-_COORDINATES = re.compile(r"^\s*(?:geo:)?\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
+# Patterns that see user text are linear: never two repeats of the same characters side by side
+# (tests/security/test_input_patterns.py runs each on 10,000-character adversarial inputs).
+_COORDINATES = re.compile(r"^(?:geo:)?\s*(-?\d{1,2}\.\d+)(?:\s*[,;]\s*|\s+)(-?\d{1,3}\.\d+)\s*$")
 _STREET = re.compile(
-    r"\b\d{1,4}\s*(?:bis|ter)?\s*,?\s*(?:rue|avenue|av|boulevard|bd|place|pl|chemin|allée|allee|impasse|quai|"
+    r"\b\d{1,4}(?:\s*(?:bis|ter)\b)?[\s,]*(?:rue|avenue|av|boulevard|bd|place|pl|chemin|allée|allee|impasse|quai|"
     r"route|square|cours|résidence|residence|parvis|sentier|voie|cité|cite)\b",
     re.IGNORECASE,
 )

@@ -1,6 +1,7 @@
 """Agent accounts: scrypt-hashed passwords, presence, and the CLI that creates them.
 
-    python -m bot.handoff.accounts create NAME     (asks the password twice)
+    python -m bot.handoff.accounts create NAME [--display-name "Alice"]     (asks the password twice)
+    python -m bot.handoff.accounts display-name NAME "Alice"
     python -m bot.handoff.accounts list
     python -m bot.handoff.accounts disable NAME
 """
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import metadata
-from bot.handoff.store import project_engine, utcnow
+from bot.handoff.store import add_missing_columns, default_display_name, project_engine, utcnow
 
 agents_table = Table(
     "handoff_agents",
@@ -35,11 +36,14 @@ agents_table = Table(
     Column("disabled", Boolean, nullable=False, default=False),
     Column("available", Boolean, nullable=False, default=False),
     Column("last_seen_at", DateTime),
+    # What users read ("Alice a terminé la conversation"); the login name stays inside the team.
+    Column("display_name", String(64)),
 )
 
 # scrypt cost: n=2**14, r=8, p=1 (16 MiB, ~50 ms): OWASP's minimum for interactive logins.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 NAME_PATTERN = re.compile(r"^[\w.@-]{2,64}$")
+DISPLAY_NAME_PATTERN = re.compile(r"^[\w' .-]{1,40}$")
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -82,6 +86,35 @@ class Agent:
     name: str
     available: bool
     last_seen_at: datetime | None
+    display_name: str = ""
+
+    @property
+    def public_name(self) -> str:
+        """The name users read."""
+        return self.display_name or default_display_name(self.name)
+
+
+def _agent(row: Row) -> Agent:
+    return Agent(row.id, row.name, row.available, row.last_seen_at, row.display_name or default_display_name(row.name))
+
+
+def check_display_name(display_name: str) -> str:
+    """A display name users may read: letters, spaces, apostrophes, dots, hyphens; 1 to 40 characters."""
+    display_name = " ".join(display_name.split())
+    if not DISPLAY_NAME_PATTERN.match(display_name) or not any(c.isalpha() for c in display_name):
+        raise AccountError("Le nom affiché doit faire 1 à 40 caractères : lettres, espaces, apostrophe, point, tiret.")
+    return display_name
+
+
+def _upgrade_agents(engine: Engine) -> None:
+    """Accounts created before display names get their first name (prenom.nom → Prenom)."""
+    add_missing_columns(engine, agents_table)
+    with engine.begin() as conn:
+        rows = conn.execute(select(agents_table.c.id, agents_table.c.name)
+                            .where(agents_table.c.display_name.is_(None))).all()
+        for row in rows:
+            conn.execute(update(agents_table).where(agents_table.c.id == row.id)
+                         .values(display_name=default_display_name(row.name)))
 
 
 class AgentDirectory:
@@ -90,9 +123,11 @@ class AgentDirectory:
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or project_engine()
         metadata.create_all(self.engine)
+        _upgrade_agents(self.engine)
 
-    def create(self, name: str, password: str, now: datetime | None = None) -> Agent:
+    def create(self, name: str, password: str, now: datetime | None = None, display_name: str | None = None) -> Agent:
         """A new account; AccountError for a bad name, a short password or a taken name."""
+        display_name = check_display_name(display_name) if display_name else default_display_name(name)
         if not NAME_PATTERN.match(name):
             raise AccountError("Le nom doit faire 2 à 64 caractères : lettres, chiffres, point, tiret, @.")
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -102,7 +137,7 @@ class AgentDirectory:
                 conn.execute(
                     insert(agents_table).values(
                         name=name, password_hash=hash_password(password), created_at=now or utcnow(),
-                        disabled=False, available=False,
+                        disabled=False, available=False, display_name=display_name,
                     )
                 )
         except IntegrityError as exc:
@@ -122,7 +157,7 @@ class AgentDirectory:
             return None
         if not verify_password(password, row.password_hash):
             return None
-        return Agent(row.id, row.name, row.available, row.last_seen_at)
+        return _agent(row)
 
     def by_name(self, name: str) -> Agent | None:
         """The active agent with this name."""
@@ -130,7 +165,7 @@ class AgentDirectory:
             row = conn.execute(
                 select(agents_table).where(agents_table.c.name == name, agents_table.c.disabled.is_(False))
             ).first()
-        return Agent(row.id, row.name, row.available, row.last_seen_at) if row else None
+        return _agent(row) if row else None
 
     def by_id(self, agent_id: int) -> Agent | None:
         """The active agent with this id."""
@@ -138,7 +173,15 @@ class AgentDirectory:
             row = conn.execute(
                 select(agents_table).where(agents_table.c.id == agent_id, agents_table.c.disabled.is_(False))
             ).first()
-        return Agent(row.id, row.name, row.available, row.last_seen_at) if row else None
+        return _agent(row) if row else None
+
+    def set_display_name(self, name: str, display_name: str) -> bool:
+        """Change what users read for this account; False when there is no such account."""
+        display_name = check_display_name(display_name)
+        with self.engine.begin() as conn:
+            result = conn.execute(update(agents_table).where(agents_table.c.name == name)
+                                  .values(display_name=display_name))
+        return result.rowcount == 1
 
     def all(self) -> list[tuple[str, bool]]:
         """Names and disabled flags, for the CLI."""
@@ -195,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="créer un compte (le mot de passe est demandé)")
     create.add_argument("name")
+    create.add_argument("--display-name", help="le nom que lisent les usagers (par défaut : le prénom)")
+    rename = commands.add_parser("display-name", help="changer le nom que lisent les usagers")
+    rename.add_argument("name")
+    rename.add_argument("display_name")
     commands.add_parser("list", help="lister les comptes")
     disable = commands.add_parser("disable", help="désactiver un compte")
     disable.add_argument("name")
@@ -203,8 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "create":
             password = _ask_password() if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-            directory.create(args.name, password)
-            print(f"Compte « {args.name} » créé.")
+            agent = directory.create(args.name, password, display_name=args.display_name)
+            print(f"Compte « {args.name} » créé. Les usagers verront : « {agent.public_name} ».")
+        elif args.command == "display-name":
+            if not directory.set_display_name(args.name, args.display_name):
+                raise AccountError(f"Aucun compte « {args.name} ».")
+            print(f"Les usagers verront maintenant : « {check_display_name(args.display_name)} ».")
         elif args.command == "list":
             for name, disabled in directory.all():
                 print(f"{name}{' (désactivé)' if disabled else ''}")

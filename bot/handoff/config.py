@@ -13,6 +13,14 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _count(name: str, default: int) -> int:
+    try:
+        value = int(_env(name, str(default)))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 def _minutes(name: str, default: float) -> float:
     try:
         value = float(_env(name, str(default)))
@@ -34,6 +42,14 @@ class HandoffConfig:
     session_hours: float = field(default_factory=lambda: _minutes("NUMECRIVAIN_AGENT_SESSION_HOURS", 10))
     session_idle_minutes: float = field(default_factory=lambda: _minutes("NUMECRIVAIN_AGENT_SESSION_IDLE_MINUTES", 60))
     target: str = field(default_factory=lambda: _env("NUMECRIVAIN_HANDOFF_TARGET", "console"))
+    # Abuse limits: requests for a person per conversation and per address in an hour, and requests from one
+    # address waiting at the same time (a fresh conversation id per request must not fill the queue).
+    requests_per_conversation_per_hour: int = field(
+        default_factory=lambda: _count("NUMECRIVAIN_HANDOFF_PER_CONVERSATION_PER_HOUR", 4))
+    requests_per_address_per_hour: int = field(
+        default_factory=lambda: _count("NUMECRIVAIN_HANDOFF_PER_ADDRESS_PER_HOUR", 10))
+    max_waiting_per_address: int = field(
+        default_factory=lambda: _count("NUMECRIVAIN_HANDOFF_MAX_WAITING_PER_ADDRESS", 3))
     cookie_secure: bool = field(default_factory=lambda: _env("NUMECRIVAIN_COOKIE_SECURE", "0") == "1")
 
 

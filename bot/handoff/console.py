@@ -25,6 +25,7 @@ from bot.handoff.store import (
     HandoffMessage,
     HandoffQueue,
     HandoffRequest,
+    default_display_name,
     utcnow,
 )
 from bot.handoff.transcript import SYSTEM_AUTHOR, last_user_timestamp, transcript_from_events
@@ -39,7 +40,8 @@ def closing_message(request: HandoffRequest) -> str:
     """What the user reads when the bot takes the conversation back."""
     if request.close_reason == CLOSED_BY_AGENT:
         return (
-            f"{request.agent_name} a terminé la conversation. Merci et bonne journée ! "
+            f"{request.agent_display_name or default_display_name(request.agent_name or '')} a terminé la "
+            "conversation. Merci et bonne journée ! "
             "Si vous avez une autre question, écrivez-la : Numécrivain, le robot, vous répond à nouveau."
         )
     if request.close_reason == IDLE_TIMEOUT:
@@ -98,13 +100,15 @@ class HandoffDesk:
         return {"live": live, "messages": messages}
 
     async def reply(self, request_id: int, agent_name: str, text: str) -> HandoffMessage:
-        """Send the agent's words; ConversationClosedError when the conversation is no longer theirs."""
+        """Send the agent's words, signed with their display name (never the login); ConversationClosedError when
+        the conversation is no longer theirs."""
         text = text.strip()[:MAX_REPLY_CHARS]
         if not text:
             raise ValueError("empty reply")
         self.queue.touch(request_id, agent_name)
         request = self.queue.get(request_id)
-        message = self.queue.add_message(request_id, text, agent_name)
+        shown_as = request.agent_display_name or default_display_name(agent_name)
+        message = self.queue.add_message(request_id, text, shown_as)
         return await self.deliver(message, request)
 
     async def deliver(self, message: HandoffMessage, request: HandoffRequest) -> HandoffMessage:

@@ -11,6 +11,7 @@ import aiohttp
 
 from bot.handoff.store import OUTBOX, PUSHED, REFUSED
 from bot.handoff.transcript import AGENT_METADATA_KEY
+from bot.service_auth import bearer_header, rasa_api_headers
 
 # Channels that cannot push a message to the user: agent messages wait in the outbox (read by the client).
 PULL_ONLY_CHANNELS = frozenset({"rest", "cmdline"})
@@ -21,7 +22,11 @@ class RasaUnavailableError(Exception):
 
 
 class RasaClient:
-    """Minimal client of Rasa's HTTP API (enabled with --enable-api --auth-token) and channel relay routes."""
+    """Minimal client of Rasa's HTTP API and channel relay routes.
+
+    api_token is the key Rasa checks JWTs with: each call sends a fresh short JWT in the Authorization header,
+    never the key, never a `?token=` in the URL (URLs end up in logs).
+    """
 
     def __init__(
         self, session: aiohttp.ClientSession, base_url: str, api_token: str, internal_token: str,
@@ -39,9 +44,10 @@ class RasaClient:
     async def tracker_events(self, sender_id: str) -> list[dict[str, Any]]:
         """The conversation's events since its last restart."""
         url = self._conversation_url(sender_id, "tracker")
-        params = {"token": self.api_token, "include_events": "AFTER_RESTART"}
+        params = {"include_events": "AFTER_RESTART"}
         try:
-            async with self.session.get(url, params=params, timeout=self.timeout) as resp:
+            async with self.session.get(url, params=params, headers=rasa_api_headers(self.api_token),
+                                        timeout=self.timeout) as resp:
                 if resp.status != 200:
                     raise RasaUnavailableError(f"tracker: HTTP {resp.status}")
                 body = await resp.json()
@@ -54,7 +60,7 @@ class RasaClient:
         url = self._conversation_url(sender_id, "tracker/events")
         try:
             async with self.session.post(
-                url, params={"token": self.api_token}, json=events, timeout=self.timeout
+                url, headers=rasa_api_headers(self.api_token), json=events, timeout=self.timeout
             ) as resp:
                 if resp.status != 200:
                     raise RasaUnavailableError(f"append events: HTTP {resp.status}")
@@ -66,10 +72,10 @@ class RasaClient:
         if channel in PULL_ONLY_CHANNELS:
             return OUTBOX
         url = f"{self.base_url}/webhooks/{quote(channel, safe='')}/agent_message"
-        headers = {"Authorization": f"Bearer {self.internal_token}"}
         body = {"sender_id": sender_id, "text": text, "agent": agent}
         try:
-            async with self.session.post(url, json=body, headers=headers, timeout=self.timeout) as resp:
+            async with self.session.post(url, json=body, headers=bearer_header(self.internal_token),
+                                         timeout=self.timeout) as resp:
                 if resp.status in (404, 405):
                     return OUTBOX  # this channel has no relay route: the message waits to be read
                 if resp.status == 409:

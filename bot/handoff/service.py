@@ -12,12 +12,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.handoff.availability import CLOSED_HOURS, NOBODY, Availability, describe_opening
 from bot.handoff.config import HandoffConfig, get_handoff_config
+from bot.handoff.store import TooManyWaitingError
 from bot.handoff.targets import HandoffTarget, HandoffTicket, QueuedHandoff
 from bot.replies import MENU_BUTTON, PLACES_BUTTON, SOLIDARITE_NUMERIQUE, Button, Reply, is_sms
+from bot.security import ratelimit
 
 logger = logging.getLogger(__name__)
 
 FAILED = "failed"
+LIMITED = "limited"  # too many requests from this conversation or this address: not queued
 CALLBACK_BUTTON = Button("Être rappelé(e)", "/request_callback")
 SOLIDARITE_NUMERIQUE_SHORT = "Solidarité Numérique : 01 70 772 372 (gratuit)"
 
@@ -44,11 +47,31 @@ def request_handoff(
         availability = target.availability(now)
         if not availability.can_queue:
             return HandoffOutcome(availability)
-        return HandoffOutcome(availability, target.enqueue(ticket))
+        if not within_request_limits(ticket):
+            return HandoffOutcome(Availability(LIMITED))
+        try:
+            return HandoffOutcome(availability, target.enqueue(ticket))
+        except TooManyWaitingError:
+            logger.info("Handoff request refused: too many waiting from one address.")
+            return HandoffOutcome(Availability(LIMITED))
     except (SQLAlchemyError, OSError, SyntaxError, ValueError) as exc:
         # No personal data here: only the kind of failure.
         logger.error("Handoff request not queued (%s).", type(exc).__name__)
         return HandoffOutcome(Availability(FAILED))
+
+
+def within_request_limits(ticket: HandoffTicket, config: HandoffConfig | None = None) -> bool:
+    """Per conversation and per address (when the channel told us one), counted across every process."""
+    config = config or get_handoff_config()
+    if not ratelimit.allow("handoff_conversation", ticket.sender_id, config.requests_per_conversation_per_hour, 3600):
+        logger.info("Handoff request refused: too many from one conversation.")
+        return False
+    if ticket.client_key and not ratelimit.allow(
+        "handoff_address", ticket.client_key, config.requests_per_address_per_hour, 3600
+    ):
+        logger.info("Handoff request refused: too many from one address.")
+        return False
+    return True
 
 
 def queued_reply(queued: QueuedHandoff, channel: str | None, config: HandoffConfig | None = None) -> Reply:
@@ -83,6 +106,9 @@ def unavailable_reply(
             why += f" Nous répondons à nouveau {describe_opening(availability.next_opening, local_now)}."
     elif availability.state == NOBODY:
         why = "Toutes les personnes de l'équipe sont occupées ou absentes en ce moment, désolé."
+    elif availability.state == LIMITED:
+        why = ("Vous avez déjà demandé une personne plusieurs fois en peu de temps : je ne peux pas "
+               "transmettre une nouvelle demande maintenant. Réessayez dans une heure, ou utilisez un autre moyen.")
     else:
         why = "Je n'arrive pas à joindre l'équipe pour le moment, désolé."
     place = "un espace France Services près de chez vous (accueil gratuit, avec ou sans rendez-vous)"

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from bot.db import metadata
 from bot.handoff.accounts import Agent, agents_table
-from bot.handoff.store import project_engine, utcnow
+from bot.handoff.store import default_display_name, project_engine, utcnow
 
 sessions_table = Table(
     "handoff_sessions",
@@ -74,7 +74,7 @@ class SessionStore:
             row = conn.execute(
                 select(
                     sessions_table, agents_table.c.disabled, agents_table.c.name, agents_table.c.available,
-                    agents_table.c.last_seen_at.label("agent_seen_at"),
+                    agents_table.c.last_seen_at.label("agent_seen_at"), agents_table.c.display_name,
                 )
                 .join(agents_table, agents_table.c.id == sessions_table.c.agent_id)
                 .where(sessions_table.c.token_hash == key)
@@ -85,7 +85,9 @@ class SessionStore:
                 conn.execute(delete(sessions_table).where(sessions_table.c.token_hash == key))
                 return None
             conn.execute(update(sessions_table).where(sessions_table.c.token_hash == key).values(last_seen_at=now))
-        return AgentSession(Agent(row.agent_id, row.name, row.available, row.agent_seen_at), row.csrf_token)
+        agent = Agent(row.agent_id, row.name, row.available, row.agent_seen_at,
+                      row.display_name or default_display_name(row.name))
+        return AgentSession(agent, row.csrf_token)
 
     def destroy(self, token: str | None) -> None:
         """Log out."""

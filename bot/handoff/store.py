@@ -24,10 +24,12 @@ from sqlalchemy import (
     and_,
     func,
     insert,
+    inspect,
     or_,
     select,
     update,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine, Row
 
 from bot.db import get_engine, metadata
@@ -60,6 +62,10 @@ requests_table = Table(
     Column("closed_at", DateTime),
     Column("close_reason", String(32)),
     Column("resumed_at", DateTime),
+    # What agents see and put in URLs: random, so ids cannot be enumerated (the integer id stays internal).
+    Column("public_id", String(32), unique=True),
+    Column("agent_display_name", String(64)),  # what the user reads; agent_name (the login) never leaves the team
+    Column("client_key", String(64)),  # keyed hash of the address that asked (per-address cap), never the address
 )
 # At most one open request per conversation (SQLite and PostgreSQL both have partial indexes).
 Index(
@@ -85,6 +91,47 @@ messages_table = Table(
 )
 
 
+reads_table = Table(
+    "handoff_reads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("handoff_requests.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("agent_id", Integer, nullable=False),
+    Column("read_at", DateTime, nullable=False),
+)
+
+
+def new_public_id() -> str:
+    """A request reference that cannot be guessed from another one."""
+    return secrets.token_urlsafe(12)
+
+
+def add_missing_columns(engine: Engine, table: Table) -> list[str]:
+    """Columns declared since the table was created (create_all never alters a table); returns their names."""
+    existing = {column["name"] for column in inspect(engine).get_columns(table.name)}
+    added = []
+    for column in table.columns:
+        if column.name in existing:
+            continue
+        kind = column.type.compile(dialect=engine.dialect)
+        with engine.begin() as conn:
+            conn.execute(sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+        added.append(column.name)
+    return added
+
+
+def _upgrade_requests(engine: Engine) -> None:
+    """Give every request of an older database a public id (and its unique index)."""
+    if "public_id" not in add_missing_columns(engine, requests_table):
+        return
+    with engine.begin() as conn:
+        for (request_id,) in conn.execute(select(requests_table.c.id).where(requests_table.c.public_id.is_(None))):
+            conn.execute(update(requests_table).where(requests_table.c.id == request_id)
+                         .values(public_id=new_public_id()))
+        conn.execute(sql(
+            "CREATE UNIQUE INDEX IF NOT EXISTS uq_handoff_requests_public_id ON handoff_requests (public_id)"))
+
+
 class HandoffError(Exception):
     """A handoff operation that cannot be done in the current state."""
 
@@ -99,6 +146,16 @@ class AlreadyTakenError(HandoffError):
 
 class ConversationClosedError(HandoffError):
     """The conversation is closed or expired, or belongs to another agent: nothing can be sent to it."""
+
+
+class TooManyWaitingError(HandoffError):
+    """This address already has as many requests waiting as it may."""
+
+
+def default_display_name(login: str) -> str:
+    """What users read when an agent has not chosen a name: the first name of « prenom.nom »."""
+    first = login.split("@")[0].replace("_", ".").replace("-", ".").split(".")[0]
+    return first[:1].upper() + first[1:] if first else "Une personne de l'équipe"
 
 
 def project_engine() -> Engine:
@@ -130,6 +187,9 @@ class HandoffRequest:
     closed_at: datetime | None
     close_reason: str | None
     resumed_at: datetime | None
+    public_id: str = ""
+    agent_display_name: str | None = None
+    client_key: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> HandoffRequest:
@@ -168,6 +228,7 @@ class HandoffQueue:
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or project_engine()
         metadata.create_all(self.engine)
+        _upgrade_requests(self.engine)
 
     # ----- requests -----
 
@@ -179,11 +240,20 @@ class HandoffQueue:
         commune: str | None = None,
         topic: str | None = None,
         now: datetime | None = None,
+        client_key: str | None = None,
+        max_waiting_per_client: int | None = None,
     ) -> HandoffRequest:
-        """Add a waiting request, or return the conversation's open one (asking twice queues once)."""
+        """Add a waiting request, or return the conversation's open one (asking twice queues once).
+
+        TooManyWaitingError when this address already has max_waiting_per_client requests in the queue: a fresh
+        conversation id per request must not fill the queue.
+        """
         existing = self.open_request_for(sender_id)
         if existing is not None:
             return existing
+        if (client_key and max_waiting_per_client is not None
+                and self.waiting_count_for_client(client_key) >= max_waiting_per_client):
+            raise TooManyWaitingError(max_waiting_per_client)
         now = now or utcnow()
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -191,6 +261,7 @@ class HandoffQueue:
                     sender_id=sender_id, channel=channel or "rest", commune=commune, topic=topic,
                     transcript=json.dumps(transcript, ensure_ascii=False), status=WAITING,
                     outbox_key=secrets.token_urlsafe(24), requested_at=now, last_activity_at=now,
+                    public_id=new_public_id(), client_key=client_key,
                 )
             )
             request_id = result.inserted_primary_key[0]
@@ -203,6 +274,44 @@ class HandoffQueue:
         if row is None:
             raise RequestNotFoundError(request_id)
         return HandoffRequest.from_row(row)
+
+    def by_public_id(self, public_id: str) -> HandoffRequest:
+        """The request with this public reference; RequestNotFoundError otherwise."""
+        if not public_id or len(public_id) > 32:
+            raise RequestNotFoundError(public_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(requests_table).where(requests_table.c.public_id == public_id)).first()
+        if row is None:
+            raise RequestNotFoundError(public_id)
+        return HandoffRequest.from_row(row)
+
+    def readable_by(self, public_id: str, agent_name: str) -> HandoffRequest:
+        """A conversation this agent may read: waiting, or taken by them now; RequestNotFoundError otherwise
+        (a closed, expired or colleague's conversation looks the same as one that does not exist)."""
+        request = self.by_public_id(public_id)
+        if request.status == WAITING or (request.status == TAKEN and request.agent_name == agent_name):
+            return request
+        raise RequestNotFoundError(public_id)
+
+    def log_read(self, request_id: int, agent_id: int, now: datetime | None = None) -> None:
+        """Who read which conversation, and when (ids only: no text, no name)."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(reads_table).values(request_id=request_id, agent_id=agent_id, read_at=now or utcnow()))
+
+    def reads_of(self, request_id: int) -> list[tuple[int, datetime]]:
+        """The read log of one conversation: (agent id, when), oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(reads_table.c.agent_id, reads_table.c.read_at)
+                                .where(reads_table.c.request_id == request_id).order_by(reads_table.c.id)).all()
+        return [(int(row.agent_id), row.read_at) for row in rows]
+
+    def waiting_count_for_client(self, client_key: str) -> int:
+        """How many requests from this address are waiting now."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(
+                select(func.count()).select_from(requests_table)
+                .where(requests_table.c.status == WAITING, requests_table.c.client_key == client_key)
+            ).scalar_one())
 
     def open_request_for(self, sender_id: str) -> HandoffRequest | None:
         """The conversation's waiting or taken request, if any."""
@@ -245,14 +354,16 @@ class HandoffQueue:
             ).scalar_one()
         return int(ahead) + 1
 
-    def take(self, request_id: int, agent_name: str, now: datetime | None = None) -> HandoffRequest:
+    def take(self, request_id: int, agent_name: str, now: datetime | None = None,
+             display_name: str | None = None) -> HandoffRequest:
         """Give a waiting conversation to this agent; exactly one agent wins."""
         now = now or utcnow()
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(requests_table)
                 .where(requests_table.c.id == request_id, requests_table.c.status == WAITING)
-                .values(status=TAKEN, agent_name=agent_name, taken_at=now, last_activity_at=now)
+                .values(status=TAKEN, agent_name=agent_name, taken_at=now, last_activity_at=now,
+                        agent_display_name=display_name or default_display_name(agent_name))
             )
         if result.rowcount != 1:
             self.get(request_id)  # raises RequestNotFoundError when it does not exist

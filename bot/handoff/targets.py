@@ -31,6 +31,7 @@ class HandoffTicket:
     transcript: list[dict[str, Any]]
     commune: str | None = None
     topic: str | None = None
+    client_key: str | None = None  # keyed hash of the address that asked, set by the channel (never the address)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ class ConsoleTarget:
 
     def enqueue(self, ticket: HandoffTicket) -> QueuedHandoff:
         request = self.queue.enqueue(
-            ticket.sender_id, ticket.channel, ticket.transcript, commune=ticket.commune, topic=ticket.topic
+            ticket.sender_id, ticket.channel, ticket.transcript, commune=ticket.commune, topic=ticket.topic,
+            client_key=ticket.client_key, max_waiting_per_client=self.config.max_waiting_per_address,
         )
         return QueuedHandoff(str(request.id), self.queue.waiting_position(request), request.outbox_key)
 

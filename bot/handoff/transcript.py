@@ -1,9 +1,15 @@
-"""Read a conversation from Rasa events: the transcript an agent sees and the topic of the request."""
+"""Read a conversation from Rasa events: the transcript an agent sees and the topic of the request.
+
+The action server receives the live tracker, whose current turn is not redacted yet: every text is masked
+here, before the transcript is copied into the handoff queue or shown to an agent.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+from bot.privacy import redact_personal_data
 
 AGENT_METADATA_KEY = "handoff_agent"  # set on bot events that an agent (or the handoff system) wrote
 SYSTEM_AUTHOR = "Numécrivain"
@@ -24,14 +30,14 @@ def transcript_from_events(
         text = event.get("text")
         if kind not in ("user", "bot") or not isinstance(text, str) or not text.strip():
             continue
-        entry: dict[str, Any] = {"role": kind, "text": text, "timestamp": event.get("timestamp")}
+        entry: dict[str, Any] = {"role": kind, "text": redact_personal_data(text), "timestamp": event.get("timestamp")}
         if kind == "bot":
             metadata = event.get("metadata") or {}
             if metadata.get(AGENT_METADATA_KEY):
                 entry.update(role="agent" if metadata.get("agent") else "system", agent=metadata[AGENT_METADATA_KEY])
             titles = [b.get("title") for b in (event.get("data") or {}).get("buttons") or [] if isinstance(b, dict)]
             if titles:
-                entry["choices"] = [t for t in titles if isinstance(t, str)]
+                entry["choices"] = [redact_personal_data(t) for t in titles if isinstance(t, str)]
         messages.append(entry)
     return messages[-limit:]
 

@@ -1,6 +1,6 @@
 """Check the knowledge base before a content change goes live (`make check-content`).
 
-    python -m bot.knowledge.check             # schema, review dates, SMS texts, NLU intents and rules
+    python -m bot.knowledge.check             # schema, dates, sources, SMS, URLs, contacts, NLU intents and rules
     python -m bot.knowledge.check --links     # also official links (only when a network is reachable)
     python -m bot.knowledge.check --reports   # the errors reported by town-hall secretariats
 """
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import csv
 import itertools
+import re
 import socket
 import sys
 import urllib.error
@@ -19,15 +21,32 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
 from bot.gsm7 import is_gsm7, segment_count
+from bot.knowledge.contacts import (
+    CONTACTS_FILE,
+    ContactError,
+    expand,
+    literal_phone_numbers,
+    load_contacts,
+    placeholders,
+    short_url,
+)
 from bot.knowledge.loader import KnowledgeError, load_procedures
-from bot.knowledge.model import Procedure
-from bot.paths import DATA_DIR, PROCEDURES_DIR
+from bot.knowledge.model import Contact, Procedure
+from bot.knowledge.schema import FACT_FIELDS
+from bot.paths import DATA_DIR, KNOWLEDGE_DIR, PROCEDURES_DIR
 
-REVIEW_MAX_DAYS = 365
+REVIEW_MAX_MONTHS = 12
+OLD_DOMAINS = frozenset({"www.service-public.fr", "service-public.fr"})
+OLD_DOMAIN_IN_TEXT = re.compile(r"(?<![\w.-])(?:www\.)?service-public\.fr(?![\w])", re.IGNORECASE)
+SHEET_URL = re.compile(r"service-public\.(?:gouv\.)?fr/(?:particuliers|professionnels-entreprises|associations)"
+                       r"/vosdroits/([FNR]\d{1,6})\b")
+# DILA's list (2021), then the sheets we added after reading them (id, title, url, seen).
+SHEET_LISTS = ("service_public_fiches.csv", "service_public_fiches_ajouts.csv")
 SMS_MAX_SEGMENTS = 2
 ANSWER_ACTION = "action_answer_procedure"
 LINK_TIMEOUT_SECONDS = 10.0
@@ -66,32 +85,207 @@ def check_schema(directory: Path = PROCEDURES_DIR) -> tuple[dict[str, Procedure]
     return procedures, problems
 
 
+def _where(procedure: Procedure) -> str:
+    return f"{procedure.source_file} {procedure.id}"
+
+
+def _months_later(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, 28))
+
+
 def check_review_dates(procedures: Iterable[Procedure], today: date) -> list[Problem]:
-    """Entries whose content was not checked for more than 12 months, or dated in the future."""
+    """Entries (or volatile sources) past their review date, review dates too far ahead, dates in the future."""
     problems = []
     for procedure in procedures:
-        age = (today - procedure.checked).days
-        where = f"{procedure.source_file} {procedure.id}"
-        if age > REVIEW_MAX_DAYS:
-            problems.append(Problem(where, f"not reviewed for {age} days (checked {procedure.checked}): "
-                                           "check the content and update `checked`"))
-        elif age < 0:
-            problems.append(Problem(where, f"`checked` is in the future ({procedure.checked})"))
+        where = _where(procedure)
+        reference = procedure.verified or procedure.written
+        if today > procedure.review_by:
+            problems.append(Problem(where, f"past its review date ({procedure.review_by}): re-check the facts "
+                                           "against the sources, then update `verified` and `review_by`"))
+        if procedure.review_by > _months_later(reference, REVIEW_MAX_MONTHS):
+            problems.append(Problem(where, f"`review_by` {procedure.review_by} is more than {REVIEW_MAX_MONTHS} "
+                                           f"months after {'verified' if procedure.verified else 'written'} "
+                                           f"({reference})"))
+        for label, day in (("written", procedure.written), ("verified", procedure.verified)):
+            if day is not None and day > today:
+                problems.append(Problem(where, f"`{label}` is in the future ({day})"))
+        if procedure.verified is not None and procedure.verified < procedure.written:
+            problems.append(Problem(where, f"`verified` ({procedure.verified}) is before `written` "
+                                           f"({procedure.written}): the text changed after it was checked"))
+        for source in procedure.sources:
+            if source.review_by is not None and today > source.review_by:
+                problems.append(Problem(where, f"source {source.id} ({', '.join(source.backs) or 'no field'}) is "
+                                               f"past its review date ({source.review_by})"))
+            if source.seen > today:
+                problems.append(Problem(where, f"source {source.id}: `seen` is in the future ({source.seen})"))
     return problems
 
 
-def check_sms(procedures: Iterable[Procedure]) -> list[Problem]:
-    """SMS texts must be pure GSM-7 and fit in two segments."""
+def check_fact_sources(procedures: Iterable[Procedure]) -> list[Problem]:
+    """Every fact field (steps, documents, cost, delay, offline) needs a source that backs it."""
     problems = []
     for procedure in procedures:
-        where = f"{procedure.source_file} {procedure.id}"
-        if not is_gsm7(procedure.sms):
-            bad = sorted({c for c in procedure.sms if not is_gsm7(c)})
-            problems.append(Problem(where, f"sms has characters outside GSM-7: {' '.join(bad)}"))
-        elif segment_count(procedure.sms) > SMS_MAX_SEGMENTS:
-            segments = segment_count(procedure.sms)
-            problems.append(Problem(where, f"sms needs {segments} segments (max {SMS_MAX_SEGMENTS})"))
+        for field_name in FACT_FIELDS:
+            value = getattr(procedure, field_name)
+            if value and not procedure.sources_for(field_name):
+                problems.append(Problem(_where(procedure), f"`{field_name}` has no source: add it to the `backs` "
+                                                           "of the official text that says it"))
     return problems
+
+
+def check_source_ids(procedures: Iterable[Procedure]) -> list[Problem]:
+    """Source ids unique within an entry; every case cites sources of its entry."""
+    problems = []
+    for procedure in procedures:
+        ids = [source.id for source in procedure.sources]
+        for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
+            problems.append(Problem(_where(procedure), f"source id {duplicate} is used twice"))
+        for case in procedure.cases:
+            for source_id in case.sources:
+                if source_id not in ids:
+                    problems.append(Problem(_where(procedure), f"case {case.id} cites unknown source id {source_id}"))
+            if case.sms and not _has_main_link(case.sms, procedure):
+                problems.append(Problem(_where(procedure), f"case {case.id}: sms lacks the main official link "
+                                                           f"({short_url(procedure.main_link.url)})"))
+    return problems
+
+
+_URL_IN_TEXT = re.compile(r"(?:https?://)?(?:www\.)?([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/[^\s,;)]*)?)",
+                          re.IGNORECASE)
+
+
+def _normal_url(url: str) -> str:
+    return short_url(url.strip().rstrip(".")).lower().rstrip("/")
+
+
+def _has_main_link(text: str, procedure: Procedure) -> bool:
+    main = _normal_url(procedure.main_link.url)
+    return any(_normal_url(match.group(1)) == main for match in _URL_IN_TEXT.finditer(text))
+
+
+def check_sms(procedures: Iterable[Procedure], contacts: dict[str, Contact] | None = None) -> list[Problem]:
+    """SMS texts, as sent (contacts expanded): pure GSM-7, two segments at most, with the main official link."""
+    problems = []
+    for procedure in procedures:
+        where = _where(procedure)
+        texts = [("sms", procedure.sms)] + [(f"case {c.id} sms", c.sms) for c in procedure.cases if c.sms]
+        for label, raw in texts:
+            try:
+                sms = expand(raw, contacts, sms=False)
+            except ContactError:
+                continue  # reported by check_contacts_used
+            if not is_gsm7(sms):
+                bad = sorted({c for c in sms if not is_gsm7(c)})
+                problems.append(Problem(where, f"{label} has characters outside GSM-7: {' '.join(bad)}"))
+            elif segment_count(sms) > SMS_MAX_SEGMENTS:
+                problems.append(Problem(where, f"{label} needs {segment_count(sms)} segments (max {SMS_MAX_SEGMENTS})"))
+        if not _has_main_link(procedure.sms, procedure):
+            problems.append(Problem(where, f"sms lacks the main official link ({short_url(procedure.main_link.url)})"))
+    return problems
+
+
+def known_sheet_ids(knowledge_dir: Path = KNOWLEDGE_DIR) -> set[str]:
+    """Service-public sheet ids we know exist: DILA's 2021 list plus the ones added with their title."""
+    ids: set[str] = set()
+    for name in SHEET_LISTS:
+        path = knowledge_dir / name
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                ids |= {row["id"].strip() for row in csv.DictReader(handle) if row.get("id")}
+    return ids
+
+
+def _texts(procedure: Procedure) -> list[tuple[str, str]]:
+    """Every text a resident reads, with the field it comes from."""
+    texts = [("summary", procedure.summary), *((f"steps/{i}", t) for i, t in enumerate(procedure.steps)),
+             *((f"documents/{i}", t) for i, t in enumerate(procedure.documents)), ("cost", procedure.cost),
+             ("delay", procedure.delay), ("offline", procedure.offline), ("sms", procedure.sms)]
+    for case in procedure.cases:
+        texts += [(f"case {case.id} answer", case.answer), (f"case {case.id} sms", case.sms)]
+    return texts
+
+
+def _urls(procedure: Procedure) -> list[tuple[str, str]]:
+    return ([(f"links/{i}", link.url) for i, link in enumerate(procedure.links)]
+            + [(f"source {s.id}", s.url) for s in procedure.sources])
+
+
+def check_urls(procedures: Iterable[Procedure], known_sheets: set[str]) -> list[Problem]:
+    """No old service-public domain (in links, sources or texts); every cited sheet id exists."""
+    problems = []
+    for procedure in procedures:
+        where = _where(procedure)
+        for label, url in _urls(procedure):
+            host = (urlparse(url).hostname or "").lower()
+            if host in OLD_DOMAINS:
+                problems.append(Problem(where, f"{label}: old domain {host}, use https://www.service-public.gouv.fr"))
+            match = SHEET_URL.search(url)
+            if match and match.group(1) not in known_sheets:
+                problems.append(Problem(where, f"{label}: unknown service-public sheet {match.group(1)} (add it with "
+                                               f"its title to data/knowledge/{SHEET_LISTS[-1]} once checked)"))
+        for label, text in _texts(procedure):
+            if OLD_DOMAIN_IN_TEXT.search(text):
+                problems.append(Problem(where, f"{label}: names the old domain service-public.fr "
+                                               "(now service-public.gouv.fr)"))
+            for match in SHEET_URL.finditer(text):
+                if match.group(1) not in known_sheets:
+                    problems.append(Problem(where, f"{label}: unknown service-public sheet {match.group(1)}"))
+    return problems
+
+
+def check_contacts_used(procedures: Iterable[Procedure], contacts: dict[str, Contact]) -> list[Problem]:
+    """Phone numbers come from contacts.yml through placeholders; placeholders name known contacts."""
+    problems = []
+    for procedure in procedures:
+        where = _where(procedure)
+        for label, text in _texts(procedure):
+            for number in literal_phone_numbers(text, contacts):
+                problems.append(Problem(where, f"{label}: phone number {number!r} written literally: use a "
+                                               "placeholder such as {contact:ID} (data/knowledge/contacts.yml)"))
+            for kind, contact_id in placeholders(text):
+                contact = contacts.get(contact_id)
+                if contact is None:
+                    problems.append(Problem(where, f"{label}: unknown contact id {contact_id!r}"))
+                elif kind == "phone" and contact.phone is None:
+                    problems.append(Problem(where, f"{label}: {{phone:{contact_id}}} but {contact_id} has no "
+                                                   "confirmed number: use {contact:ID}"))
+    return problems
+
+
+def entry_problems(entries: list[Procedure], contacts: dict[str, Contact], today: date,
+                   knowledge_dir: Path = KNOWLEDGE_DIR) -> list[Problem]:
+    """Every rule on the entries themselves: dates, sources, SMS, URLs and sheet ids, contacts."""
+    return [*check_review_dates(entries, today), *check_fact_sources(entries), *check_source_ids(entries),
+            *check_sms(entries, contacts), *check_urls(entries, known_sheet_ids(knowledge_dir)),
+            *check_contacts_used(entries, contacts)]
+
+
+def texts_of(procedure: Procedure) -> list[tuple[str, str]]:
+    """Every text a resident reads in an entry, with the field it comes from."""
+    return _texts(procedure)
+
+
+def check_contacts_file(path: Path, today: date) -> tuple[dict[str, Contact], list[Problem]]:
+    """contacts.yml: schema, review dates of contacts and of their sources."""
+    try:
+        contacts = load_contacts(path)
+    except ContactError as exc:
+        return {}, [Problem(path.name, line) for line in str(exc).splitlines()]
+    problems = []
+    for contact in contacts.values():
+        where = f"{path.name} {contact.id}"
+        if today > contact.review_by:
+            problems.append(Problem(where, f"past its review date ({contact.review_by})"))
+        for source in contact.sources:
+            if source.review_by is not None and today > source.review_by:
+                problems.append(Problem(where, f"source {source.id} is past its review date ({source.review_by})"))
+        if contact.phone and not any("phone" in s.backs for s in contact.sources):
+            problems.append(Problem(where, "`phone` has no source that backs it"))
+        if contact.hours and not any("hours" in s.backs for s in contact.sources):
+            problems.append(Problem(where, "`hours` has no source that backs it"))
+    return contacts, problems
 
 
 def _yaml(path: Path) -> Any:
@@ -140,7 +334,7 @@ def check_dialogue(procedures: Iterable[Procedure], data_dir: Path = DATA_DIR) -
     return problems
 
 
-def network_available(host: str = "www.service-public.fr", port: int = 443, timeout: float = 3.0) -> bool:
+def network_available(host: str = "www.service-public.gouv.fr", port: int = 443, timeout: float = 3.0) -> bool:
     """True when the official sites can be reached from here (name resolution and a TCP connection)."""
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -169,8 +363,8 @@ def check_links(procedures: Iterable[Procedure]) -> list[Problem]:
     """Official links that answer with an error (4xx/5xx) or not at all."""
     owners: dict[str, list[str]] = {}
     for procedure in procedures:
-        for link in procedure.links:
-            owners.setdefault(link.url, []).append(f"{procedure.source_file} {procedure.id}")
+        for url in {url for _, url in _urls(procedure)}:
+            owners.setdefault(url, []).append(f"{procedure.source_file} {procedure.id}")
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         statuses = dict(zip(owners, pool.map(_link_status, owners), strict=False))
     return [Problem(", ".join(owners[url]), f"dead link {url}: {status}") for url, status in statuses.items() if status]
@@ -206,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--today", type=date.fromisoformat, help=argparse.SUPPRESS)  # fixed clock for tests
     parser.add_argument("--procedures-dir", type=Path, default=PROCEDURES_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--contacts", type=Path, default=CONTACTS_FILE, help=argparse.SUPPRESS)
+    parser.add_argument("--knowledge-dir", type=Path, default=KNOWLEDGE_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.close_report is not None:
         from bot.secretariat.reports import close_report
@@ -216,10 +412,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if closed else 1
     if args.reports:
         return print_reports(args.all)
+    today = args.today or date.today()
     procedures, problems = check_schema(args.procedures_dir)
     entries = list(procedures.values())
-    problems += check_review_dates(entries, args.today or date.today())
-    problems += check_sms(entries)
+    contacts, contact_problems = check_contacts_file(args.contacts, today)
+    problems += contact_problems
+    problems += entry_problems(entries, contacts, today, args.knowledge_dir)
     problems += check_dialogue(entries, args.data_dir)
     if args.links:
         if network_available():

@@ -12,7 +12,8 @@ import jsonschema
 import yaml
 
 from bot.gsm7 import is_gsm7
-from bot.knowledge.model import Link, Procedure
+from bot.knowledge.contacts import dates_to_text, source_from_dict
+from bot.knowledge.model import Case, Link, Procedure
 from bot.knowledge.schema import PROCEDURE_SCHEMA
 from bot.paths import PROCEDURES_DIR
 
@@ -23,32 +24,46 @@ class KnowledgeError(ValueError):
 
 def _problems(entry: Any) -> list[str]:
     """Every way an entry breaks the schema or the SMS rules, in words."""
-    if isinstance(entry, dict) and isinstance(entry.get("checked"), date):
-        entry = {**entry, "checked": entry["checked"].isoformat()}
+    entry = dates_to_text(entry)
     validator = jsonschema.Draft7Validator(PROCEDURE_SCHEMA)
     problems = [f"{'/'.join(map(str, e.path)) or '(entry)'}: {e.message}" for e in validator.iter_errors(entry)]
     if isinstance(entry, dict) and isinstance(entry.get("sms"), str) and not is_gsm7(entry["sms"]):
         problems.append("sms: contains characters outside GSM-7")
+    for index, case in enumerate(entry.get("cases") or [] if isinstance(entry, dict) else []):
+        if isinstance(case, dict) and isinstance(case.get("sms"), str) and not is_gsm7(case["sms"]):
+            problems.append(f"cases/{index}/sms: contains characters outside GSM-7")
     return problems
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _to_procedure(entry: dict[str, Any], source_file: str) -> Procedure:
-    checked = entry["checked"]
+    entry = dates_to_text(entry)
     return Procedure(
         id=entry["id"],
         title=entry["title"],
         theme=entry["theme"],
         keywords=tuple(entry["keywords"]),
-        summary=" ".join(entry["summary"].split()),
+        summary=_flat(entry["summary"]),
         steps=tuple(entry["steps"]),
         documents=tuple(entry["documents"]),
         cost=entry["cost"],
         delay=entry["delay"],
         links=tuple(Link(link["title"], link["url"]) for link in entry["links"]),
-        offline=" ".join(entry["offline"].split()),
+        offline=_flat(entry["offline"]),
         where=tuple(entry["where"]),
-        sms=" ".join(entry["sms"].split()),
-        checked=checked if isinstance(checked, date) else date.fromisoformat(checked),
+        sms=_flat(entry["sms"]),
+        written=date.fromisoformat(entry["written"]),
+        review_by=date.fromisoformat(entry["review_by"]),
+        verified=date.fromisoformat(entry["verified"]) if entry.get("verified") else None,
+        sources=tuple(source_from_dict(raw) for raw in entry["sources"]),
+        cases=tuple(
+            Case(id=case["id"], title=case["title"], when=tuple(case["when"]), answer=_flat(case["answer"]),
+                 sources=tuple(case["sources"]), sms=_flat(case.get("sms") or ""))
+            for case in entry.get("cases") or []
+        ),
         source_file=source_file,
     )
 

@@ -1,4 +1,4 @@
-"""The Procedure record as the rest of the code sees it (validated, immutable)."""
+"""The records the rest of the code sees (validated, immutable): procedures, their sources and sub-cases, contacts."""
 
 from __future__ import annotations
 
@@ -12,6 +12,33 @@ class Link:
 
     title: str
     url: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """An official text we read, when we read it, and which fields of the entry it backs."""
+
+    id: str
+    url: str
+    title: str
+    publisher: str
+    seen: date
+    backs: tuple[str, ...]
+    version: date | None = None
+    review_by: date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A sub-case (minor, loss, renewal...) answered first when the question names it."""
+
+    id: str
+    title: str
+    when: tuple[str, ...]
+    answer: str
+    sources: tuple[str, ...]
+    sms: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,7 +58,11 @@ class Procedure:
     offline: str
     where: tuple[str, ...]
     sms: str
-    checked: date
+    written: date
+    review_by: date
+    sources: tuple[Source, ...]
+    verified: date | None = None
+    cases: tuple[Case, ...] = ()
     source_file: str = field(default="", compare=False)
 
     @property
@@ -43,3 +74,34 @@ class Procedure:
     def main_link(self) -> Link:
         """The first official link: the one to show when there is room for only one."""
         return self.links[0]
+
+    @property
+    def next_review(self) -> date:
+        """The earliest review date of the entry and of its volatile sources."""
+        return min([self.review_by, *(s.review_by for s in self.sources if s.review_by)])
+
+    def sources_for(self, field_name: str) -> tuple[Source, ...]:
+        """The sources that back one field (cost, delay...)."""
+        return tuple(s for s in self.sources if field_name in s.backs)
+
+    def source(self, source_id: str) -> Source | None:
+        """The entry's source with this id, or None."""
+        return next((s for s in self.sources if s.id == source_id), None)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A service we point residents to: its number, hours and address, each from an official source."""
+
+    id: str
+    name: str
+    phone: str | None
+    hours: str | None
+    url: str
+    review_by: date
+    sources: tuple[Source, ...]
+    address: str | None = None
+    email: str | None = None
+    note: str = ""
+    unconfirmed: bool = False
+    verified: date | None = None

@@ -1,4 +1,4 @@
-"""JSON schema of a procedure entry (data/knowledge/README.md explains each field)."""
+"""JSON schemas of a procedure entry and of a contact (data/knowledge/README.md explains each field)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,60 @@ PLACES = [
     "mdph", "departement", "mel", "poste", "telephone", "autre",
 ]
 
+# Fields that state facts a resident acts on: each must be backed by at least one source.
+FACT_FIELDS = ("steps", "documents", "cost", "delay", "offline")
+# Tags a source may also carry (optional, not required to be backed).
+SOURCE_TAGS = (*FACT_FIELDS, "where", "eligibility")
+# What a contact's source may back.
+CONTACT_FIELDS = ("phone", "hours", "address")
+
 _TEXT = {"type": "string", "minLength": 2}
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_URL = {"type": "string", "pattern": r"^https://[a-z0-9.-]+\.[a-z]{2,}(/\S*)?$"}
+_SOURCE_ID = {"type": "string", "pattern": "^[a-zA-Z0-9][a-zA-Z0-9-]*$", "maxLength": 60}
+
+
+def _source_schema(backs: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "url", "title", "publisher", "seen", "backs"],
+        "properties": {
+            "id": _SOURCE_ID,
+            "url": _URL,
+            "title": _TEXT,
+            "publisher": _TEXT,
+            "seen": _DATE,
+            "version": _DATE,
+            "backs": {"type": "array", "items": {"enum": list(backs)}, "uniqueItems": True},
+            "review_by": _DATE,
+            "note": _TEXT,
+        },
+    }
+
+
+SOURCE_SCHEMA = _source_schema(SOURCE_TAGS)
+
+CASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title", "when", "answer", "sources"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "title": _TEXT,
+        "when": {"type": "array", "items": _TEXT, "minItems": 1},
+        "answer": {"type": "string", "minLength": 20, "maxLength": 500},
+        "sms": {"type": "string", "minLength": 20, "maxLength": 300},
+        "sources": {"type": "array", "items": _SOURCE_ID, "minItems": 1},
+    },
+}
 
 PROCEDURE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": [
         "id", "title", "theme", "keywords", "summary", "steps", "documents", "cost", "delay",
-        "links", "offline", "where", "sms", "checked",
+        "links", "offline", "where", "sms", "written", "review_by", "sources",
     ],
     "properties": {
         "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
@@ -36,15 +82,36 @@ PROCEDURE_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["title", "url"],
-                "properties": {
-                    "title": _TEXT,
-                    "url": {"type": "string", "pattern": r"^https://[a-z0-9.-]+\.[a-z]{2,}(/\S*)?$"},
-                },
+                "properties": {"title": _TEXT, "url": _URL},
             },
         },
         "offline": {"type": "string", "minLength": 20},
         "where": {"type": "array", "items": {"enum": PLACES}, "minItems": 1, "uniqueItems": True},
         "sms": {"type": "string", "minLength": 20, "maxLength": 300},
-        "checked": {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        "written": _DATE,
+        "verified": _DATE,
+        "review_by": _DATE,
+        "sources": {"type": "array", "items": SOURCE_SCHEMA, "minItems": 1},
+        "cases": {"type": "array", "items": CASE_SCHEMA},
+    },
+}
+
+CONTACT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "name", "phone", "hours", "url", "sources", "review_by"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "name": _TEXT,
+        "phone": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^[0-9][0-9 ]{2,16}[0-9]$"}]},
+        "hours": {"anyOf": [{"type": "null"}, _TEXT]},
+        "address": {"anyOf": [{"type": "null"}, _TEXT]},
+        "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"},
+        "url": _URL,
+        "note": _TEXT,
+        "unconfirmed": {"type": "boolean"},
+        "verified": _DATE,
+        "review_by": _DATE,
+        "sources": {"type": "array", "items": _source_schema(CONTACT_FIELDS), "minItems": 1},
     },
 }

@@ -16,7 +16,7 @@ _NEED_PATTERNS: dict[Need, re.Pattern[str]] = {
     Need.PROCEDURES: re.compile(r"demarche|papiers|dossier|\bcaf\b|impots|ameli|retraite|aidants? connect"),
     Need.FRANCE_SERVICES: re.compile(r"france services?|maison de services|\bmsap\b"),
     Need.DEAFNESS: re.compile(r"\bsourde?s?\b|surdite|malentendant|\blsf\b|langue des signes"),
-    Need.VISUAL_IMPAIRMENT: re.compile(r"aveugle|malvoyant|mal voyant|deficien\w* visuel|braille"),
+    Need.VISUAL_IMPAIRMENT: re.compile(r"aveugle|malvoyant|mal voyant|deficien(?:ce|ces|t|te|ts|tes)? visuel|braille"),
     Need.FOREIGN_LANGUAGES: re.compile(
         r"etranger|anglais|english|traduct|interprete|(ne )?parle pas (bien )?(le )?francais|arabe|"
         r"\bautres? langues?\b|langue etrangere"),

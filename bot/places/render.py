@@ -13,10 +13,9 @@ from bot.places.answer import AMBIGUOUS, ASK_LOCATION, OUTSIDE, PlacesAnswer, ne
 from bot.places.hours import next_weekday
 from bot.places.model import NEED_LABELS_FR, Need
 from bot.places.search import Match, PlaceIndex, SearchResult
-from bot.replies import HUMAN_BUTTON, SOLIDARITE_NUMERIQUE, Button, Reply, is_sms
+from bot.replies import HUMAN_BUTTON, PHONE_HELP, Button, Reply, is_sms
 
 NATIONAL_MAP = "https://cartographie.societenumerique.gouv.fr"
-SOLIDARITE_NUMERIQUE_PHONE = "01 70 772 372"
 ASK_LOCATION_TEXT = "Dans quelle commune habitez-vous ? Vous pouvez aussi écrire votre code postal."
 # SMS: two concatenated segments, minus room for the channel's numbered menu ("0 Parler a une personne").
 SMS_BUDGET = 2 * MULTI_SEGMENT_SEPTETS - 36
@@ -203,11 +202,11 @@ def render_secretariat(result: SearchResult) -> dict[str, Any]:
 
 
 def outside_text(query: str) -> str:
-    """Outside the MEL (or unknown): the national map and the Solidarité Numérique line."""
+    """Outside the MEL (or unknown): the national map and the national phone line (contacts.yml)."""
     shown = query.strip()[:40] or "cet endroit"
     return (f"« {shown} » n'est pas dans les 95 communes de la Métropole Européenne de Lille, "
             f"ou je ne la connais pas. Pour trouver un lieu d'aide ailleurs en France : {NATIONAL_MAP}. "
-            f"Vous pouvez aussi appeler {SOLIDARITE_NUMERIQUE}.")
+            f"Vous pouvez aussi appeler {PHONE_HELP}.")
 
 
 def render_answer(answer: PlacesAnswer, channel: str | None) -> list[Reply]:

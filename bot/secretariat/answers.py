@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from bot.knowledge.model import Procedure
+from bot.knowledge.render import date_note, resolve
 from bot.secretariat.ranking import RankedProcedure
 
-REVIEW_MAX_DAYS = 365
 LICENCE = "Licence Ouverte / Etalab 2.0"
 
 # The `where` codes of data/knowledge/README.md, in words for the counter.
@@ -33,6 +33,7 @@ PLACE_LABELS = {
 def procedure_document(procedure: Procedure, today: date | None = None) -> dict[str, Any]:
     """Everything a secretary needs to answer at the counter, with the date it was checked and its sources."""
     today = today or date.today()
+    procedure = resolve(procedure)  # contact placeholders -> names, numbers and hours from contacts.yml
     return {
         "id": procedure.id,
         "title": procedure.title,
@@ -46,10 +47,16 @@ def procedure_document(procedure: Procedure, today: date | None = None) -> dict[
         "offline": procedure.offline,
         "where": [{"code": code, "label": PLACE_LABELS.get(code, code)} for code in procedure.where],
         "sms": procedure.sms,
-        "checked": procedure.checked.isoformat(),
-        "review_overdue": (today - procedure.checked).days > REVIEW_MAX_DAYS,
+        "checked": (procedure.verified or procedure.written).isoformat(),
+        "written": procedure.written.isoformat(),
+        "verified": procedure.verified.isoformat() if procedure.verified else None,
+        "review_by": procedure.next_review.isoformat(),
+        "date_note": date_note(procedure),
+        "review_overdue": today > procedure.next_review,
         "sources": {
             "official": [link.url for link in procedure.links],
+            "cited": [{"title": s.title, "url": s.url, "seen": s.seen.isoformat(), "backs": list(s.backs)}
+                      for s in procedure.sources],
             "knowledge_file": f"data/knowledge/procedures/{procedure.source_file}",
             "licence": LICENCE,
         },

@@ -33,10 +33,19 @@ _PROCEDURE: dict[str, Any] = {
         "offline": {"type": "string", "description": "Comment faire sans Internet"},
         "where": {"type": "array", "items": {"type": "object", "properties": {"code": _STRING, "label": _STRING}}},
         "sms": {"type": "string", "description": "Texte SMS (GSM-7) à copier pour l'usager"},
-        "checked": {"type": "string", "format": "date", "description": "Date de dernière vérification"},
+        "checked": {"type": "string", "format": "date",
+                    "description": "Date de vérification, ou de rédaction si la fiche n'est pas vérifiée"},
+        "written": {"type": "string", "format": "date", "description": "Date de rédaction"},
+        "verified": {"type": "string", "format": "date", "nullable": True,
+                     "description": "Date de vérification sur les sources citées (absente si non vérifiée)"},
+        "review_by": {"type": "string", "format": "date", "description": "À revérifier avant cette date"},
+        "date_note": {"type": "string", "description": "Phrase à afficher sur la date des informations"},
         "review_overdue": {"type": "boolean"},
         "sources": {"type": "object", "properties": {
-            "official": {"type": "array", "items": _STRING}, "knowledge_file": _STRING, "licence": _STRING}},
+            "official": {"type": "array", "items": _STRING}, "knowledge_file": _STRING, "licence": _STRING,
+            "cited": {"type": "array", "items": {"type": "object", "properties": {
+                "title": _STRING, "url": _STRING, "seen": _STRING,
+                "backs": {"type": "array", "items": _STRING}}}}}},
     },
 }
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from bot.privacy import redact_personal_data
 from bot.secretariat.store import reports_table
 from bot.secretariat.tokens import Secretariat
 
@@ -29,7 +30,8 @@ class ErrorReport:
 
 def record_report(engine: Engine, who: Secretariat, procedure_id: str, message: str,
                   now: datetime | None = None) -> ErrorReport:
-    """Store a report (parameterised insert; the text is kept as typed, escaped only when shown)."""
+    """Store a report (parameterised insert; personal data masked, the rest kept as typed, escaped when shown)."""
+    message = redact_personal_data(message)
     created_at = now or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     with engine.begin() as connection:
         result = connection.execute(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 from collections import Counter, defaultdict
@@ -25,6 +24,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.paths import PROJECT_ROOT
+from bot.privacy import redact_personal_data
 
 LOCAL_TIME = ZoneInfo("Europe/Paris")
 NOT_UNDERSTOOD_INTENTS = ("nlu_fallback", "out_of_scope")
@@ -33,9 +33,6 @@ HANDOFF_ACTION = "action_request_human"
 TOP_PROCEDURES = 15
 TOP_NOT_UNDERSTOOD = 50
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?:(?:\+|00)\d{2,3}[\s.-]?|\b0)[1-9](?:[\s.-]?\d{2}){4}\b")
-_DIGITS = re.compile(r"\d(?:[\s.-]?\d){5,}")
 
 
 class TrackerUnavailableError(RuntimeError):
@@ -43,11 +40,8 @@ class TrackerUnavailableError(RuntimeError):
 
 
 def mask_personal_data(message: str) -> str:
-    """The message with e-mails, phone numbers and long digit runs (tax, social security numbers) masked."""
-    masked = _EMAIL.sub("[e-mail]", message)
-    masked = _PHONE.sub("[téléphone]", masked)
-    masked = _DIGITS.sub("[numéro]", masked)
-    return " ".join(masked.split())
+    """The message as the council may read it: personal data masked (bot.privacy), spaces collapsed."""
+    return " ".join(redact_personal_data(message).split())
 
 
 def tracker_url_from_env(environ: dict[str, str] | None = None) -> str:
@@ -97,7 +91,7 @@ def read_events(tracker_url: str, since: date | None = None, until: date | None 
         "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
         f"{where} ORDER BY sender_id, timestamp, id"
     )
-    engine = create_engine(tracker_url, future=True)
+    engine = create_engine(tracker_url, future=True, hide_parameters=True)  # errors never show message texts
     try:
         with engine.connect() as connection:
             for row in connection.execute(query, params):

@@ -15,8 +15,6 @@ import hmac
 import html
 import logging
 import secrets
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import wraps
@@ -44,6 +42,7 @@ from bot.handoff.store import (
     utcnow,
 )
 from bot.handoff.transcript import SYSTEM_AUTHOR
+from bot.security import ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +59,12 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }
-MAX_FAILED_LOGINS, LOGIN_WINDOW_SECONDS = 5, 900
+# Login throttle: attempts per (account, client address) pair are refused past the limit; attempts on one
+# account from everywhere only slow down (never a lock: nobody can lock a colleague out from elsewhere).
+LOGIN_WINDOW_SECONDS = 900
+MAX_LOGINS_PER_PAIR = 5
+LOGINS_PER_ACCOUNT_BEFORE_SLOWDOWN = 20
+LOGIN_SLOWDOWN_SECONDS = 2.0
 
 Handler = Callable[..., Awaitable[response.HTTPResponse]]
 
@@ -105,34 +109,41 @@ def _delete_cookie(resp: response.HTTPResponse, name: str, path: str = "/") -> N
 
 def _request_summary(request: HandoffRequest, now: datetime) -> dict[str, Any]:
     return {
-        "id": request.id,
+        "id": request.public_id,
         "channel": request.channel,
         "commune": request.commune,
         "topic": request.topic,
         "status": request.status,
-        "agent": request.agent_name,
+        "agent": request.agent_display_name,
         "requested_at": epoch(request.requested_at),
         "waiting_seconds": int((now - request.requested_at).total_seconds()),
     }
 
 
+def client_of(request: Request) -> str:
+    """The client's address, believing X-Forwarded-For only from our configured proxies."""
+    return ratelimit.client_address(request.ip, request.headers.get("x-forwarded-for"))
+
+
 class LoginThrottle:
-    """At most a few failed logins per name and address in a window (in memory, per portal process)."""
+    """Login attempts counted in the shared database (every portal process sees the same counts)."""
 
-    def __init__(self) -> None:
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, engine: Any = None) -> None:
+        self.engine = engine
 
-    def blocked(self, key: str, now: float) -> bool:
-        failures = self.failures[key]
-        while failures and failures[0] < now - LOGIN_WINDOW_SECONDS:
-            failures.popleft()
-        return len(failures) >= MAX_FAILED_LOGINS
+    async def check(self, name: str, client: str) -> bool:
+        """False when this account was tried too often from this address; slows down a much-tried account."""
+        pair = f"{name.lower()}|{client}"
+        if not await ratelimit.allow_async("login_pair", pair, MAX_LOGINS_PER_PAIR, LOGIN_WINDOW_SECONDS,
+                                           engine=self.engine):
+            return False
+        if not await ratelimit.allow_async("login_account", name.lower(), LOGINS_PER_ACCOUNT_BEFORE_SLOWDOWN,
+                                           LOGIN_WINDOW_SECONDS, engine=self.engine):
+            await asyncio.sleep(LOGIN_SLOWDOWN_SECONDS)  # a slow-down for a guessing attack, not a lock
+        return True
 
-    def failed(self, key: str, now: float) -> None:
-        self.failures[key].append(now)
-
-    def succeeded(self, key: str) -> None:
-        self.failures.pop(key, None)
+    async def succeeded(self, name: str, client: str) -> None:
+        await asyncio.to_thread(ratelimit.reset, "login_pair", f"{name.lower()}|{client}", self.engine)
 
 
 # ----- pages -----
@@ -178,12 +189,13 @@ def login_page(csrf: str, error: str | None = None) -> str:
 
 def console_page(session: AgentSession) -> str:
     """The console shell; console.js fills it from the API."""
-    name = html.escape(session.agent.name)
+    name = html.escape(session.agent.public_name)
     csrf = html.escape(session.csrf_token)
     checked = " checked" if session.agent.available else ""
     return _layout("Console", f"""
 <div class="bar">
   <h1>Bonjour {name}</h1>
+  <p class="hint">Les usagers voient votre nom affiché : « {name} » (jamais votre nom de compte).</p>
   <div class="presence">
     <input type="checkbox" id="available"{checked}>
     <label for="available">Je suis disponible pour répondre</label>
@@ -234,7 +246,7 @@ def register(app: Sanic) -> None:
     directory = AgentDirectory(engine)
     sessions = SessionStore(engine, config.session_hours, config.session_idle_minutes)
     callbacks = CallbackBook(engine)
-    throttle = LoginThrottle()
+    throttle = LoginThrottle(engine)
     app.ctx.handoff_queue = queue
     app.static("/agents/static", str(STATIC_DIR), name="agents_static")
 
@@ -304,16 +316,16 @@ def register(app: Sanic) -> None:
             return fresh_login_form("La page de connexion a expiré. Réessayez.", 403)
         name = (request.form.get("name") or "").strip()[:64]
         password = request.form.get("password") or ""
-        key = f"{name.lower()}|{request.remote_addr or request.ip}"
-        now = time.monotonic()
-        if throttle.blocked(key, now):
-            return fresh_login_form("Trop d'essais. Attendez quelques minutes avant de réessayer.", 429)
+        client = client_of(request)
+        if not await throttle.check(name, client):
+            return fresh_login_form(
+                "Trop d'essais depuis cet appareil. Attendez 15 minutes avant de réessayer, "
+                "ou demandez à l'administrateur de vérifier votre compte.", 429)
         agent = await asyncio.get_running_loop().run_in_executor(None, directory.authenticate, name, password)
         if agent is None:
-            throttle.failed(key, now)
             logger.info("Failed agent login.")
             return fresh_login_form("Nom ou mot de passe incorrect.", 401)
-        throttle.succeeded(key)
+        await throttle.succeeded(name, client)
         resp = response.redirect("/agents", status=303, headers=SECURITY_HEADERS)
         _set_cookie(resp, SESSION_COOKIE, sessions.create(agent), config)
         _delete_cookie(resp, LOGIN_CSRF_COOKIE, path="/agents/login")
@@ -336,7 +348,8 @@ def register(app: Sanic) -> None:
     @app.get("/agents/api/me")
     @agent_api
     async def me(_: Request, session: AgentSession) -> response.HTTPResponse:
-        return _json({"name": session.agent.name, "available": session.agent.available})
+        return _json({"name": session.agent.name, "display_name": session.agent.public_name,
+                      "available": session.agent.available})
 
     @app.post("/agents/api/presence")
     @agent_api
@@ -357,44 +370,52 @@ def register(app: Sanic) -> None:
             "callbacks": len(callbacks.pending()),
         })
 
-    def find(request_id: int) -> HandoffRequest | None:
+    not_found = "Cette conversation n'existe pas, ou elle n'est plus dans la file ni à vous."
+
+    def internal_id(public_id: str) -> int | None:
         try:
-            return queue.get(request_id)
+            return queue.by_public_id(public_id).id
         except RequestNotFoundError:
             return None
 
-    @app.get("/agents/api/requests/<request_id:int>")
+    @app.get("/agents/api/requests/<public_id:str>")
     @agent_api
-    async def conversation(_: Request, session: AgentSession, request_id: int) -> response.HTTPResponse:
-        handoff = find(request_id)
-        if handoff is None:
-            return _error("Cette conversation n'existe pas.", 404)
-        if handoff.agent_name not in (None, session.agent.name):
-            return _error(f"Cette conversation est suivie par {handoff.agent_name}.", 403)
+    async def conversation(_: Request, session: AgentSession, public_id: str) -> response.HTTPResponse:
+        """Only a waiting conversation, or one this agent holds now; every read is logged (ids only)."""
+        try:
+            handoff = queue.readable_by(public_id, session.agent.name)
+        except RequestNotFoundError:
+            return _error(not_found, 404)
+        queue.log_read(handoff.id, session.agent.id)
+        logger.info("Agent %s read handoff %s.", session.agent.id, handoff.public_id)
         return _json({"request": _request_summary(handoff, utcnow()), **await desk().transcript(handoff)})
 
-    @app.post("/agents/api/requests/<request_id:int>/take")
+    @app.post("/agents/api/requests/<public_id:str>/take")
     @agent_api
-    async def take(_: Request, session: AgentSession, request_id: int) -> response.HTTPResponse:
+    async def take(_: Request, session: AgentSession, public_id: str) -> response.HTTPResponse:
+        request_id = internal_id(public_id)
+        if request_id is None:
+            return _error(not_found, 404)
         try:
-            handoff = queue.take(request_id, session.agent.name)
-        except RequestNotFoundError:
-            return _error("Cette conversation n'existe pas.", 404)
+            handoff = queue.take(request_id, session.agent.name, display_name=session.agent.public_name)
         except AlreadyTakenError:
             current = queue.get(request_id)
             if current.status != "taken":
                 return _error("Cette conversation n'attend plus : elle est terminée ou a expiré.", 409,
                               state=current.status)
-            return _error(f"Trop tard : cette conversation a déjà été prise par {current.agent_name}.", 409,
+            return _error(f"Trop tard : cette conversation a déjà été prise par {current.agent_display_name}.", 409,
                           state=current.status)
         return _json({"request": _request_summary(handoff, utcnow())})
 
-    @app.post("/agents/api/requests/<request_id:int>/messages")
+    @app.post("/agents/api/requests/<public_id:str>/messages")
     @agent_api
-    async def reply(request: Request, session: AgentSession, request_id: int) -> response.HTTPResponse:
+    async def reply(request: Request, session: AgentSession, public_id: str) -> response.HTTPResponse:
         text = (request.json or {}).get("text") if isinstance(request.json, dict) else None
         if not isinstance(text, str) or not text.strip():
             return _error("Écrivez un message avant d'envoyer.", 400)
+        request_id = internal_id(public_id)
+        if request_id is None:
+            return _error(not_found, 404)
         try:
             message = await desk().reply(request_id, session.agent.name, text)
         except RequestNotFoundError:
@@ -405,9 +426,12 @@ def register(app: Sanic) -> None:
             )
         return _json({"id": message.id, "delivery": message.delivery}, status=201)
 
-    @app.post("/agents/api/requests/<request_id:int>/close")
+    @app.post("/agents/api/requests/<public_id:str>/close")
     @agent_api
-    async def close(_: Request, session: AgentSession, request_id: int) -> response.HTTPResponse:
+    async def close(_: Request, session: AgentSession, public_id: str) -> response.HTTPResponse:
+        request_id = internal_id(public_id)
+        if request_id is None:
+            return _error(not_found, 404)
         try:
             handoff = await desk().close(request_id, session.agent.name)
         except RequestNotFoundError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from urllib.parse import urlsplit
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -10,6 +11,45 @@ from sanic.request import Request
 from bot.settings import Settings, get_settings
 
 _app_numbers = itertools.count()
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Sent on every response unless the route set its own. The widget is embedded with a <script> tag, not a frame,
+# so no page of the portal ever needs to be framed: frame-ancestors 'none' everywhere.
+DEFAULT_SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+}
+# The widget's files are loaded by town-hall pages on other sites.
+CROSS_ORIGIN_PREFIXES = ("/widget/",)
+
+
+def is_local_request(request: Request) -> bool:
+    """True for plain HTTP to localhost (a laptop, a test): the only case where cookies may lack Secure."""
+    if request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower() == "https":
+        return False
+    hostname = urlsplit(f"//{request.headers.get('Host', '')}").hostname or ""
+    return hostname in LOOPBACK_HOSTS or hostname.startswith("127.")
+
+
+def secure_response(request: Request, resp: response.HTTPResponse) -> None:
+    """Security headers on every response; every cookie Secure unless the request came to localhost."""
+    for name, value in DEFAULT_SECURITY_HEADERS.items():
+        if name not in resp.headers:
+            resp.headers[name] = value
+    policy = resp.headers["Content-Security-Policy"]
+    if "frame-ancestors" not in policy:
+        resp.headers["Content-Security-Policy"] = f"{policy.rstrip('; ')}; frame-ancestors 'none'"
+    if "Cross-Origin-Resource-Policy" not in resp.headers:
+        shared = request.path.startswith(CROSS_ORIGIN_PREFIXES)
+        resp.headers["Cross-Origin-Resource-Policy"] = "cross-origin" if shared else "same-origin"
+    if not is_local_request(request):
+        for cookie in resp.cookies.values():
+            cookie["secure"] = True
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
@@ -22,6 +62,10 @@ def create_app(settings: Settings | None = None) -> Sanic:
     @app.get("/healthz")
     async def healthz(_: Request) -> response.HTTPResponse:
         return response.json({"status": "ok"})
+
+    @app.middleware("response")
+    async def add_security_headers(request: Request, resp: response.HTTPResponse) -> None:
+        secure_response(request, resp)
 
     # Blueprints of each capability (keep one line each).
     for register in _blueprint_registrars():

@@ -13,6 +13,7 @@ from sanic.request import Request
 
 from bot.knowledge import KnowledgeError, get_knowledge_base
 from bot.knowledge.loader import KnowledgeBase
+from bot.replies import PHONE_HELP
 from bot.secretariat.answers import answer_document, procedure_document
 from bot.secretariat.nlu import RasaNluClient
 from bot.secretariat.openapi import openapi_document
@@ -156,7 +157,7 @@ def build_blueprint() -> Blueprint:
         except PlacesUnavailableError as exc:
             return _error(503, "places_unavailable",
                           f"La recherche de lieux n'est pas disponible ({exc}). "
-                          "En attendant : France Services et mairies, ou Solidarité Numérique au 01 70 772 372.")
+                          f"En attendant : France Services et mairies, ou {PHONE_HELP}.")
         except UnknownCommuneError:
             return _error(404, "unknown_commune", "Commune inconnue dans la Métropole Européenne de Lille.")
         except AmbiguousCommuneError as exc:

@@ -3,25 +3,52 @@
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.knowledge.contacts import phone_help, tel_uri
+
 WIDGET_DIR = Path(__file__).parent / "static" / "widget"
 WIDGET_FILES = ("numecrivain.js", "numecrivain.css")
-SOLIDARITE_NUMERIQUE_TEL = "tel:+33170772372"
+# The widget's JavaScript carries a default help line between these markers; the server puts in the one of
+# data/knowledge/contacts.yml, so that the number is written once.
+HELP_MARKERS = ("/*help-contact*/", "/*end-help-contact*/")
+
+
+def help_line() -> tuple[str, str, str]:
+    """(name, number as written, tel: URI) of the line to call when the chat cannot help."""
+    contact = phone_help()
+    phone = contact.phone or ""
+    return contact.name, phone, tel_uri(phone)
+
+
+def widget_source(name: str) -> str:
+    """A widget file's text; the JavaScript gets the help line from contacts.yml."""
+    text = (WIDGET_DIR / name).read_text(encoding="utf-8")
+    if not name.endswith(".js"):
+        return text
+    start, end = HELP_MARKERS
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    contact_name, phone, tel = help_line()
+    data = json.dumps({"name": contact_name, "phone": phone, "tel": tel}, ensure_ascii=False)
+    data = data.replace("</", "<\\/")  # never close a <script> element early
+    return f"{before}{start}{data}{end}{after}"
 
 
 def embed_snippet(widget_base_url: str, rasa_url: str) -> str:
     """The two tags a MEL or town-hall page adds to show the chat (with a way to reach a person without it)."""
     src = html.escape(f"{widget_base_url.rstrip('/')}/widget/numecrivain.js")
     server = html.escape(rasa_url.rstrip("/"))
+    name, phone, tel = (html.escape(part) for part in help_line())
     return (
         f'<script src="{src}" data-server="{server}" defer></script>\n'
-        f'<noscript><p>Une question sur vos démarches ? Appelez Solidarité Numérique au '
-        f'<a href="{SOLIDARITE_NUMERIQUE_TEL}">01 70 772 372</a> (appel gratuit).</p></noscript>'
+        f'<noscript><p>Une question sur vos démarches ? Appelez {name} au '
+        f'<a href="{tel}">{phone}</a>.</p></noscript>'
     )
 
 
@@ -40,6 +67,7 @@ def content_security_policy(rasa_url: str) -> str:
 def demo_page(rasa_url: str) -> str:
     """A sober page in the MEL style, with the widget embedded by its one script tag."""
     snippet = embed_snippet("", rasa_url)
+    help_name, help_phone, help_tel = (html.escape(part) for part in help_line())
     shown_snippet = html.escape(embed_snippet("https://www.exemple-mairie.fr", "https://chat.exemple-mel.fr"))
     return f"""<!doctype html>
 <html lang="fr">
@@ -68,8 +96,8 @@ def demo_page(rasa_url: str) -> str:
     <ul class="cards">
       <li><h3>Écrire à Numécrivain</h3><p>Le bouton en bas de la page ouvre la discussion.
         Il marche au clavier : touche Tab puis Entrée.</p></li>
-      <li><h3>Appeler</h3><p>Solidarité Numérique : <a href="{SOLIDARITE_NUMERIQUE_TEL}">01 70 772 372</a>
-        (appel gratuit, du lundi au vendredi).</p></li>
+      <li><h3>Appeler</h3><p>{help_name} : <a href="{help_tel}">{help_phone}</a>
+        (renseignements sur les démarches, prix d'un appel).</p></li>
       <li><h3>Venir sur place</h3><p>En mairie, dans un espace France Services ou un lieu de médiation numérique
         près de chez vous.</p></li>
     </ul>
@@ -128,8 +156,8 @@ def register(app: Sanic) -> None:
         if name not in WIDGET_FILES:
             return response.json({"error": "not found"}, status=404)
         content_type = "text/javascript" if name.endswith(".js") else "text/css"
-        return await response.file(
-            WIDGET_DIR / name,
-            mime_type=f"{content_type}; charset=utf-8",
+        return response.text(
+            widget_source(name),
+            content_type=f"{content_type}; charset=utf-8",
             headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
         )

@@ -6,11 +6,12 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import ActionHandleFallback
-from actions.handoff import ActionRequestHuman, ActionSubmitCallback, ValidateCallbackForm
+from actions.handoff import ActionAskCallbackPhone, ActionRequestHuman, ActionSubmitCallback, ValidateCallbackForm
 from bot.db import get_engine
 from bot.handoff.accounts import AgentDirectory
 from bot.handoff.callbacks import CallbackBook
 from bot.handoff.store import HandoffQueue
+from bot.replies import PHONE_HELP
 from tests.trackers import make_tracker, user_event
 
 PERSON_TEXT = "je veux parler à quelqu'un"
@@ -61,7 +62,7 @@ async def test_nobody_available_says_so_offers_a_callback_and_does_not_pause(dat
     messages, events = await run(ActionRequestHuman(), make_tracker(PERSON_TEXT, "request_human", channel="webchat"))
     assert events == []
     text = messages[0]["text"]
-    assert "occupées ou absentes" in text and "01 70 772 372" in text
+    assert "occupées ou absentes" in text and PHONE_HELP in text
     assert "/request_callback" in [b["payload"] for b in messages[0]["buttons"]]
     assert HandoffQueue(get_engine(database)).waiting() == []
 
@@ -70,7 +71,7 @@ async def test_out_of_hours_says_when_the_service_opens_again(database, agent_av
     monkeypatch.setenv("NUMECRIVAIN_SERVICE_HOURS", "Mo-Su off")
     messages, events = await run(ActionRequestHuman(), make_tracker(PERSON_TEXT, "request_human", channel="sms"))
     assert events == [] and "en dehors des horaires" in messages[0]["text"]
-    assert "01 70 772 372" in messages[0]["text"]
+    assert "01 70 772 372" in messages[0]["text"]  # still written in bot/handoff/service.py
 
 
 async def test_nearest_france_services_is_given_when_the_commune_is_known(database):
@@ -82,7 +83,7 @@ async def test_nearest_france_services_is_given_when_the_commune_is_known(databa
 async def test_broken_database_gives_the_phone_line_and_never_pauses(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMECRIVAIN_DB_URL", f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
     messages, events = await run(ActionRequestHuman(), make_tracker(PERSON_TEXT, "request_human"))
-    assert events == [] and "01 70 772 372" in messages[0]["text"]
+    assert events == [] and PHONE_HELP in messages[0]["text"]
 
 
 async def test_second_misunderstanding_in_a_row_starts_the_handoff(database, agent_available):
@@ -102,11 +103,80 @@ def form_tracker(text: str, consent: bool | None = True):
                         slots={"requested_slot": "callback_phone", "callback_consent": consent})
 
 
-async def test_valid_number_is_stored_and_only_a_masked_copy_stays_in_the_slot(database):
-    dispatcher = CollectingDispatcher()
-    slots = await ValidateCallbackForm().extract_callback_phone(dispatcher, form_tracker("06 12 34 56 78"), {})
+@pytest.fixture
+def sent_codes(monkeypatch) -> list[tuple[str, str]]:
+    """Codes the action sends by SMS, caught before the gateway."""
+    sent: list[tuple[str, str]] = []
+
+    async def fake_send(phone: str, code: str) -> bool:
+        sent.append((phone, code))
+        return True
+
+    monkeypatch.setattr("actions.handoff.send_code_sms", fake_send)
+    return sent
+
+
+async def test_typed_number_is_kept_only_once_the_sms_code_comes_back(database, sent_codes):
+    form = ValidateCallbackForm()
+    slots = await form.extract_callback_phone(CollectingDispatcher(), form_tracker("06 12 34 56 78"), {})
+    assert slots == {"callback_phone": None} and CallbackBook(get_engine(database)).pending() == []
+    [(phone, code)] = sent_codes
+    assert phone == "+33612345678"
+    ask = CollectingDispatcher()
+    await ActionAskCallbackPhone().run(ask, form_tracker(""), {})
+    assert "code à 6 chiffres" in ask.messages[0]["text"] and "•• •• •• •• 78" in ask.messages[0]["text"]
+    slots = await form.extract_callback_phone(CollectingDispatcher(), form_tracker(code), {})
     assert slots == {"callback_phone": "•• •• •• •• 78"}
     assert [c.phone for c in CallbackBook(get_engine(database)).pending()] == ["+33612345678"]
+
+
+async def test_three_wrong_codes_forget_the_number(database, sent_codes):
+    form = ValidateCallbackForm()
+    await form.extract_callback_phone(CollectingDispatcher(), form_tracker("06 12 34 56 78"), {})
+    wrong = "000000" if sent_codes[0][1] != "000000" else "111111"
+    for _ in range(3):
+        dispatcher = CollectingDispatcher()
+        assert await form.extract_callback_phone(dispatcher, form_tracker(wrong), {}) == {"callback_phone": None}
+        assert "ne correspond pas" in dispatcher.messages[0]["text"]
+    right = await form.extract_callback_phone(CollectingDispatcher(), form_tracker(sent_codes[0][1]), {})
+    assert right == {"callback_phone": None} and CallbackBook(get_engine(database)).pending() == []
+
+
+async def test_no_sms_gateway_means_no_callback_and_the_user_is_told(database, monkeypatch):
+    async def cannot_send(phone: str, code: str) -> bool:
+        return False
+
+    monkeypatch.setattr("actions.handoff.send_code_sms", cannot_send)
+    dispatcher = CollectingDispatcher()
+    slots = await ValidateCallbackForm().extract_callback_phone(dispatcher, form_tracker("06 12 34 56 78"), {})
+    assert slots == {"callback_consent": False, "callback_phone": None}
+    assert "n'est pas enregistrée" in dispatcher.messages[0]["text"]
+    assert CallbackBook(get_engine(database)).pending() == []
+
+
+async def test_codes_to_one_number_are_limited(database, sent_codes):
+    form = ValidateCallbackForm()
+    for sender in ("web-a", "web-b", "web-c"):
+        tracker = make_tracker("06 12 34 56 78", "nlu_fallback", channel="webchat", sender_id=sender,
+                               slots={"requested_slot": "callback_phone", "callback_consent": True})
+        assert await form.extract_callback_phone(CollectingDispatcher(), tracker, {}) == {"callback_phone": None}
+    tracker = make_tracker("06 12 34 56 78", "nlu_fallback", channel="webchat", sender_id="web-d",
+                           slots={"requested_slot": "callback_phone", "callback_consent": True})
+    dispatcher = CollectingDispatcher()
+    assert (await form.extract_callback_phone(dispatcher, tracker, {}))["callback_consent"] is False
+    assert "plusieurs codes" in dispatcher.messages[0]["text"] and len(sent_codes) == 3
+
+
+async def test_sms_user_is_called_back_on_their_own_number_without_typing_it(database):
+    from bot.channels.sms.store import SmsStore
+    from bot.handoff.store import utcnow
+
+    SmsStore(get_engine(database)).upsert_contact("sms-abc", "+33698765432", "android", utcnow())
+    tracker = make_tracker("oui", "affirm", channel="sms", sender_id="sms-abc",
+                           slots={"requested_slot": "callback_consent"})
+    slots = await ValidateCallbackForm().validate_callback_consent(True, CollectingDispatcher(), tracker, {})
+    assert slots == {"callback_consent": True, "callback_phone": "•• •• •• •• 32"}
+    assert [c.phone for c in CallbackBook(get_engine(database)).pending()] == ["+33698765432"]
 
 
 async def test_invalid_number_is_asked_again_and_nothing_is_stored(database):

@@ -14,7 +14,7 @@ from bot.places import answer as places_answer
 from bot.places.hours import PARIS
 from bot.places.importer import DEFAULT_PLACES_CSV, parse_places_file
 from bot.places.search import PlaceIndex
-from bot.replies import HUMAN_PAYLOAD
+from bot.replies import HUMAN_PAYLOAD, PHONE_HELP
 from tests.trackers import make_tracker, user_event
 
 TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
@@ -95,7 +95,7 @@ async def test_form_extracts_the_answer_and_refuses_a_commune_outside() -> None:
     paris = make_tracker("Paris", "inform_location", slots=asked)
     extracted = await form.extract_commune(dispatcher, paris, {})
     assert form.validate_commune(extracted["commune"], dispatcher, paris, {}) == {"commune": None}
-    assert "01 70 772 372" in dispatcher.messages[-1]["text"]
+    assert PHONE_HELP in dispatcher.messages[-1]["text"]
 
 
 async def test_form_ignores_messages_that_are_not_about_a_place() -> None:

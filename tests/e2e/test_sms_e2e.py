@@ -9,9 +9,9 @@ import gsm0338  # noqa: F401  (GSM 03.38 codec)
 import pytest
 import requests
 
-from bot.channels.sms.fake_gateway import android_webhook_body, android_webhook_headers
 from bot.channels.sms.pseudonym import pseudonymise
 from bot.gsm7 import segment_count
+from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.stack
@@ -46,7 +46,7 @@ def wait_for_reply(stack: Stack, phone: str, after: int = 0, timeout: float = 90
 
 def tracker(stack: Stack, sender_id: str) -> dict[str, Any]:
     response = requests.get(f"{stack.rasa_url}/conversations/{sender_id}/tracker",
-                            params={"token": stack.rasa_token}, timeout=30)
+                            headers=stack.api_headers, timeout=30)
     response.raise_for_status()
     return response.json()
 

@@ -45,16 +45,16 @@ class AgentClient:
     def set_available(self, available: bool) -> None:
         assert self.post("/agents/api/presence", {"available": available}).status_code == 200
 
-    def find_waiting(self, marker: str, timeout: float = 30) -> int:
-        """The id of the waiting conversation whose transcript contains marker."""
+    def find_waiting(self, marker: str, timeout: float = 30) -> str:
+        """The public id of the waiting conversation whose transcript contains marker."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for item in self.get("/agents/api/queue")["waiting"]:
                 messages = self.get(f"/agents/api/requests/{item['id']}")["messages"]
                 if any(marker in m["text"] for m in messages):
-                    return int(item["id"])
+                    return str(item["id"])
             time.sleep(0.3)
         raise AssertionError(f"no waiting conversation mentions {marker!r}")
 
-    def transcript(self, request_id: int) -> list[dict[str, Any]]:
+    def transcript(self, request_id: str) -> list[dict[str, Any]]:
         return self.get(f"/agents/api/requests/{request_id}")["messages"]

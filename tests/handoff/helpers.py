@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from bot.db import make_engine, metadata
+from bot.service_auth import rasa_api_authorised
 from bot.settings import Settings
 from tests.conftest import free_port
 
@@ -48,13 +49,13 @@ class FakeRasa:
         return application
 
     async def _tracker(self, request: web.Request) -> web.Response:
-        if self.down or request.query.get("token") != RASA_TOKEN:
+        if self.down or not rasa_api_authorised(request.headers, RASA_TOKEN):
             return web.json_response({}, status=503 if self.down else 401)
         sender = request.match_info["sender"]
         return web.json_response({"sender_id": sender, "events": self.events.get(sender, [])})
 
     async def _append(self, request: web.Request) -> web.Response:
-        if self.down or request.query.get("token") != RASA_TOKEN:
+        if self.down or not rasa_api_authorised(request.headers, RASA_TOKEN):
             return web.json_response({}, status=503 if self.down else 401)
         sender = request.match_info["sender"]
         body = await request.json()

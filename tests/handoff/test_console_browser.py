@@ -44,7 +44,7 @@ async def test_agent_logs_in_takes_replies_and_closes_in_the_browser(tmp_path, m
             await page.keyboard.press("Enter")
             await expect(page.get_by_role("heading", name="Bonjour alice")).to_be_visible()
 
-            take = page.get_by_role("button", name=f"Prendre la conversation n° {request.id}")
+            take = page.get_by_role("button", name=f"Prendre la conversation n° {request.public_id[:6]}")
             await expect(take).to_be_visible(timeout=5000)
             await expect(page.locator("#queue")).to_contain_text("Tourcoing")
             audit = await Axe().run(page)

@@ -8,9 +8,13 @@ import uuid
 import pytest
 import requests
 
+from bot.replies import PHONE_HELP
 from tests.e2e.rest import all_text, new_sender, say
 from tests.handoff.agent_client import AgentClient, create_agent
 from tests.web.socketio_client import SocketIOClient
+
+# Typed text is never an intent over REST: people ask in words.
+ASK_FOR_A_PERSON = "je voudrais parler à un conseiller"
 
 PASSWORD = "mot de passe de test e2e"
 pytestmark = pytest.mark.stack
@@ -38,7 +42,7 @@ def wait_until(predicate, timeout: float = 20.0, step: float = 0.2):
 def test_rest_user_reaches_a_person_and_gets_the_bot_back(stack, agent):
     sender = new_sender()
     marker = f"carte vitale {uuid.uuid4().hex[:6]}"
-    first = say(stack.rest_url, sender, "/request_human")
+    first = say(stack.rest_url, sender, ASK_FOR_A_PERSON)
     assert "file d'attente" in all_text(first)
     messages_url = next(m["custom"]["handoff"]["messages_url"] for m in first if m.get("custom"))
     assert say(stack.rest_url, sender, f"c'est pour ma {marker}") == []  # paused: no bot reply, but kept
@@ -68,7 +72,8 @@ async def test_web_chat_user_gets_the_agent_reply_live_over_socketio(stack, agen
     marker = f"dossier caf {uuid.uuid4().hex[:6]}"
     async with SocketIOClient(stack.rasa_url) as chat:
         await chat.start_session(session_id)
-        await chat.emit("user_uttered", {"message": "/request_human", "session_id": session_id})
+        # The "Parler à une personne" button, as the widget sends a click on it.
+        await chat.emit("user_uttered", {"message": "/request_human", "metadata": {"button": True}})
         queued = await chat.wait_for("bot_uttered", 1, timeout=60)
         assert "file d'attente" in queued[0]["text"]
         await chat.emit("user_uttered", {"message": f"mon {marker}", "session_id": session_id})
@@ -94,7 +99,7 @@ def test_double_take_gets_409_for_the_second_agent(stack, agent):
     create_agent(stack.env, "agent.e2e.bis", PASSWORD)
     other = AgentClient(stack.web_url, "agent.e2e.bis", PASSWORD)
     sender, marker = new_sender(), f"impôts {uuid.uuid4().hex[:6]}"
-    say(stack.rest_url, sender, "/request_human")
+    say(stack.rest_url, sender, ASK_FOR_A_PERSON)
     say(stack.rest_url, sender, marker)
     request_id = agent.find_waiting(marker)
     assert agent.post(f"/agents/api/requests/{request_id}/take").status_code == 200
@@ -107,8 +112,8 @@ def test_nobody_available_gets_an_honest_answer_and_the_bot_keeps_talking(stack,
     agent.set_available(False)
     try:
         sender = new_sender()
-        text = all_text(say(stack.rest_url, sender, "/request_human"))
-        assert "01 70 772 372" in text and "occupées ou absentes" in text
+        text = all_text(say(stack.rest_url, sender, ASK_FOR_A_PERSON))
+        assert PHONE_HELP in text and "occupées ou absentes" in text
         assert say(stack.rest_url, sender, "bonjour")  # not paused
     finally:
         agent.set_available(True)

@@ -64,7 +64,7 @@ def test_service_public_links_point_to_known_sheets() -> None:
         match.group(1)
         for procedure in PROCEDURES
         for link in procedure.links
-        if (match := re.search(r"service-public\.fr/particuliers/vosdroits/(F\d+)", link.url))
+        if (match := re.search(r"service-public\.(?:gouv\.)?fr/particuliers/vosdroits/(F\d+)", link.url))
     }
     assert cited, "the knowledge base should cite service-public.fr sheets"
     unknown = cited - known
@@ -85,7 +85,7 @@ def test_entry_is_plain_and_complete(procedure) -> None:  # type: ignore[no-unty
     assert len(sentences) == 2, procedure.summary
     assert all(len(step) <= 220 for step in procedure.steps), "a step should be one short idea"
     assert procedure.offline and "internet" not in procedure.offline.lower()[:12]
-    assert procedure.checked.year >= 2026
+    assert procedure.written.year >= 2026
 
 
 def test_every_procedure_has_an_intent_a_rule_and_enough_examples() -> None:

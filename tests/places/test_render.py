@@ -16,7 +16,7 @@ from bot.places.render import (
     render_secretariat,
 )
 from bot.places.search import PlaceIndex
-from bot.replies import HUMAN_PAYLOAD
+from bot.replies import HUMAN_PAYLOAD, PHONE_HELP
 from tests.places.conftest import SUNDAY_11H, TUESDAY_10H, TUESDAY_20H
 
 
@@ -65,7 +65,7 @@ def test_sms_reply_has_name_address_phone_and_hours(index: PlaceIndex) -> None:
 
 def test_outside_the_mel_gives_the_national_map_and_solidarite_numerique(index: PlaceIndex) -> None:
     [reply] = render_answer(_answer("Arras", index), "rest")
-    assert NATIONAL_MAP in reply.text and "01 70 772 372" in reply.text
+    assert NATIONAL_MAP in reply.text and PHONE_HELP in reply.text
     assert "Métropole Européenne de Lille" in reply.text
 
 

@@ -20,6 +20,7 @@ import pytest
 from bot.paths import PROJECT_ROOT
 from bot.secretariat.store import secretariat_engine
 from bot.secretariat.tokens import create_token
+from bot.service_auth import rasa_api_authorised
 from tests.conftest import free_port
 from tests.secretariat.trackers_helper import write_tracker
 
@@ -43,7 +44,7 @@ def start_stub_nlu(stub: StubNlu) -> tuple[ThreadingHTTPServer, str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            if not self.path.startswith("/model/parse") or f"token={STUB_RASA_TOKEN}" not in self.path:
+            if not self.path.startswith("/model/parse") or not rasa_api_authorised(self.headers, STUB_RASA_TOKEN):
                 self.send_response(401)
                 self.end_headers()
                 return

@@ -64,8 +64,8 @@ def test_top_procedures_counts_procedure_intents(tracker_url: str) -> None:
 
 def test_not_understood_questions_have_personal_data_masked(tracker_url: str) -> None:
     texts = [item["text"] for item in _report(tracker_url).not_understood]
-    assert "rappelez moi au [téléphone] ou [e-mail]" in texts
-    assert "mon numéro fiscal [numéro] est bloqué" in texts
+    assert "rappelez moi au [téléphone masqué] ou [e-mail masqué]" in texts
+    assert "mon numéro fiscal [n° fiscal masqué] est bloqué" in texts
     dump = repr(_report(tracker_url).as_dict())
     for personal in ("06 12", "jean.dupont", "1234567890123", "+33612345678", "web-1", "sms-"):
         assert personal not in dump
@@ -85,10 +85,10 @@ def test_period_filter_keeps_only_that_week(tracker_url: str) -> None:
 
 
 @pytest.mark.parametrize(("raw", "masked"), [
-    ("appelez le 03 20 12 34 56", "appelez le [téléphone]"),
-    ("+33 6 12 34 56 78 svp", "[téléphone] svp"),
-    ("écrire à a.b@c.fr", "écrire à [e-mail]"),
-    ("sécu 1 85 05 78 006 084 36", "sécu [numéro]"),
+    ("appelez le 03 20 12 34 56", "appelez le [téléphone masqué]"),
+    ("+33 6 12 34 56 78 svp", "[téléphone masqué] svp"),
+    ("écrire à a.b@c.fr", "écrire à [e-mail masqué]"),
+    ("sécu 1 85 05 78 006 084 91", "sécu [n° de sécurité sociale masqué]"),
     ("code postal 59000 Lille", "code postal 59000 Lille"),
 ])
 def test_mask_personal_data(raw: str, masked: str) -> None:
@@ -99,6 +99,6 @@ def test_cli_prints_the_report_and_fails_clearly_without_tracker(tracker_url: st
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert usage.main(["--tracker-url", tracker_url]) == 0
     out = capsys.readouterr().out
-    assert "Conversations : 4" in out and "Passeport" in out and "[téléphone]" in out
+    assert "Conversations : 4" in out and "Passeport" in out and "[téléphone masqué]" in out
     assert usage.main(["--tracker-url", f"sqlite:///{tmp_path / 'missing.db'}"]) == 1
     assert "no tracker store" in capsys.readouterr().err

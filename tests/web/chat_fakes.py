@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, Route, WebSocketRoute
 
-from bot.web.widget import DEMO_CSS, WIDGET_DIR, content_security_policy, demo_page
+from bot.web.widget import DEMO_CSS, content_security_policy, demo_page, widget_source
 
 DEMO_ORIGIN = "https://mairie.test"
 CHAT_SERVER = "https://chat.test"
@@ -111,7 +111,7 @@ def serve_demo_page(page: Page) -> list[str]:
         elif path in ("/widget/numecrivain.js", "/widget/numecrivain.css"):
             name = path.rsplit("/", 1)[1]
             kind = "text/javascript" if name.endswith(".js") else "text/css"
-            route.fulfill(status=200, content_type=kind, body=(WIDGET_DIR / name).read_text(encoding="utf-8"))
+            route.fulfill(status=200, content_type=kind, body=widget_source(name))
         else:
             route.fulfill(status=404, body="")
 

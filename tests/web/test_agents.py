@@ -66,7 +66,7 @@ async def test_login_sets_a_strict_httponly_cookie_and_shows_the_console(portal)
             assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
         async with session.get(f"{portal.url}/agents") as resp:
             page = await resp.text()
-            assert "Bonjour alice" in page and "File d'attente" in page
+            assert "Bonjour Alice" in page and "File d'attente" in page
             assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
 
 
@@ -106,7 +106,7 @@ async def test_post_without_csrf_token_is_refused(portal):
     request = portal.queue.enqueue("web-1", "webchat", [])
     async with client() as session:
         await login(session, portal.url, "alice", PASSWORD)
-        status, body = await post(session, f"{portal.url}/agents/api/requests/{request.id}/take", "wrong")
+        status, body = await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/take", "wrong")
         assert status == 403 and "jeton" in body["error"]
     assert portal.queue.get(request.id).status == "waiting"
 
@@ -118,7 +118,7 @@ async def test_queue_lists_waiting_conversations_oldest_first_with_waiting_time(
         await login(session, portal.url, "alice", PASSWORD)
         async with session.get(f"{portal.url}/agents/api/queue") as resp:
             body = await resp.json()
-    assert next(r["id"] for r in body["waiting"]) == first.id
+    assert next(r["id"] for r in body["waiting"]) == first.public_id
     assert body["waiting"][0]["commune"] == "Lille" and body["waiting"][0]["waiting_seconds"] >= 0
 
 
@@ -127,7 +127,7 @@ async def test_second_agent_taking_the_same_conversation_gets_409(portal):
     async with client() as alice, client() as bob:
         _, csrf_a = await login(alice, portal.url, "alice", PASSWORD)
         _, csrf_b = await login(bob, portal.url, "bob", PASSWORD)
-        url = f"{portal.url}/agents/api/requests/{request.id}/take"
+        url = f"{portal.url}/agents/api/requests/{request.public_id}/take"
         (status_a, _), (status_b, body_b) = await asyncio.gather(post(alice, url, csrf_a), post(bob, url, csrf_b))
     assert sorted([status_a, status_b]) == [200, 409]
     assert "déjà été prise" in (body_b if status_b == 409 else _)["error"]
@@ -141,14 +141,14 @@ async def test_agent_reply_reaches_the_web_chat_through_the_channel_route(portal
     ]
     async with client() as session:
         _, csrf = await login(session, portal.url, "alice", PASSWORD)
-        await post(session, f"{portal.url}/agents/api/requests/{request.id}/take", csrf)
-        status, body = await post(session, f"{portal.url}/agents/api/requests/{request.id}/messages", csrf,
+        await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/take", csrf)
+        status, body = await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/messages", csrf,
                                   {"text": "Bonjour, je suis Alice."})
         assert status == 201 and body["delivery"] == "pushed"
-        async with session.get(f"{portal.url}/agents/api/requests/{request.id}") as resp:
+        async with session.get(f"{portal.url}/agents/api/requests/{request.public_id}") as resp:
             conversation = await resp.json()
     assert portal.rasa.relayed == [
-        {"channel": "webchat", "sender_id": "web-1", "text": "Bonjour, je suis Alice.", "agent": "alice"}
+        {"channel": "webchat", "sender_id": "web-1", "text": "Bonjour, je suis Alice.", "agent": "Alice"}
     ]
     texts = [(m["role"], m["text"], m["while_waiting"]) for m in conversation["messages"]]
     assert ("user", "c'est pour mon passeport", True) in texts
@@ -159,8 +159,8 @@ async def test_rest_user_reads_agent_messages_from_the_outbox_with_its_key(porta
     request = portal.queue.enqueue("rest-1", "rest", [])
     async with client() as session:
         _, csrf = await login(session, portal.url, "alice", PASSWORD)
-        await post(session, f"{portal.url}/agents/api/requests/{request.id}/take", csrf)
-        _status, body = await post(session, f"{portal.url}/agents/api/requests/{request.id}/messages", csrf,
+        await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/take", csrf)
+        _status, body = await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/messages", csrf,
                                   {"text": "Je regarde votre dossier."})
         assert body["delivery"] == "outbox"
     async with aiohttp.ClientSession() as user:
@@ -177,13 +177,13 @@ async def test_replying_to_a_closed_conversation_gets_409_and_close_resumes_the_
     request = portal.queue.enqueue("web-1", "webchat", [])
     async with client() as session:
         _, csrf = await login(session, portal.url, "alice", PASSWORD)
-        await post(session, f"{portal.url}/agents/api/requests/{request.id}/take", csrf)
-        status, body = await post(session, f"{portal.url}/agents/api/requests/{request.id}/close", csrf)
+        await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/take", csrf)
+        status, body = await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/close", csrf)
         assert status == 200 and body["resumed"] is True
-        status, body = await post(session, f"{portal.url}/agents/api/requests/{request.id}/messages", csrf,
+        status, body = await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/messages", csrf,
                                   {"text": "Encore une chose"})
         assert status == 409 and "terminée" in body["error"]
-        status, _ = await post(session, f"{portal.url}/agents/api/requests/{request.id}/close", csrf)
+        status, _ = await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/close", csrf)
         assert status == 409
     assert portal.rasa.resumed("web-1")
     assert "a terminé la conversation" in portal.rasa.relayed[-1]["text"]

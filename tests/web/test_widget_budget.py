@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 
+from bot.knowledge.contacts import phone_help, tel_uri
 from bot.web.widget import WIDGET_DIR, WIDGET_FILES, content_security_policy, demo_page, embed_snippet
 
 BUDGET_BYTES = 20 * 1024
@@ -31,7 +32,7 @@ def test_embed_snippet_is_one_script_tag_with_a_phone_line_for_no_javascript() -
     snippet = embed_snippet("https://www.mairie.fr", "https://chat.mel.fr/")
     assert snippet.count("<script") == 1
     assert 'src="https://www.mairie.fr/widget/numecrivain.js" data-server="https://chat.mel.fr"' in snippet
-    assert '<noscript><p>' in snippet and 'href="tel:+33170772372"' in snippet
+    assert '<noscript><p>' in snippet and f'href="{tel_uri(phone_help().phone or "")}"' in snippet
 
 
 def test_demo_page_is_french_and_embeds_the_widget_of_this_server() -> None:

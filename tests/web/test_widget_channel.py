@@ -3,63 +3,41 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
-from sanic import Sanic
 
-from bot.channels.webchat import MAX_MESSAGE_CHARS, SeenMessages, WebChatInput
-from tests.conftest import free_port
+from bot.channels.inputs import TOO_LONG_TEXT
+from bot.channels.webchat import MAX_MESSAGE_CHARS, SeenMessages
+from tests.security.webchat_server import INTERNAL_TOKEN as TOKEN
+from tests.security.webchat_server import ChatServer, sender_of, serving_webchat
 from tests.web.socketio_client import SocketIOClient
 
-TOKEN = "test-internal-token"
-_apps = itertools.count()
 PLACES = {"type": "places", "places": [{"nom": "Espace France Services", "distance_km": 1.2,
                                         "map_url": "https://www.openstreetmap.org/?mlat=50.6&mlon=3.1"}]}
 
 
-@dataclass
-class ChatServer:
-    """A running socket.io server with the web chat blueprint and a scripted bot."""
-
-    url: str
-    received: list[UserMessage] = field(default_factory=list)
+async def scripted_bot(message: UserMessage) -> None:
+    """Answers 'lieux' with a places card, anything else by echoing it with a choice."""
+    out = message.output_channel
+    if message.text == "lieux":
+        await out.send_response(message.sender_id, {"text": "Les lieux :\n1. **Espace**", "custom": dict(PLACES)})
+        return
+    await out.send_response(message.sender_id, {
+        "text": f"**Reçu**\n\n- {message.text[:20]}\n- deux",
+        "buttons": [{"title": "Parler à une personne", "payload": "/request_human"}],
+    })
 
 
 @pytest.fixture
-async def chat_server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ChatServer]:
+async def chat_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[ChatServer]:
     """The channel mounted like Rasa mounts it (/webhooks/webchat), answering with a scripted bot."""
-    monkeypatch.setenv("NUMECRIVAIN_INTERNAL_TOKEN", TOKEN)
-    monkeypatch.setattr(Sanic, "test_mode", True)  # lets Sanic 21.12 start several servers in one process
-    port = free_port()
-    running = ChatServer(f"http://127.0.0.1:{port}")
-
-    async def bot(message: UserMessage) -> None:
-        running.received.append(message)
-        out = message.output_channel
-        if message.text == "/places":
-            await out.send_response(message.sender_id, {"text": "Les lieux :\n1. **Espace**", "custom": dict(PLACES)})
-            return
-        await out.send_response(message.sender_id, {
-            "text": f"**Reçu**\n\n- {message.text[:20]}\n- deux",
-            "buttons": [{"title": "Parler à une personne", "payload": "/request_human"}],
-        })
-
-    channel = WebChatInput.from_credentials({"session_persistence": True})
-    app = Sanic(f"webchat_channel_test_{next(_apps)}")
-    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/webchat")
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    try:
+    async with serving_webchat(scripted_bot, monkeypatch, tmp_path) as running:
         yield running
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def post_agent_message(url: str, body: object, token: str | None = TOKEN) -> tuple[int, dict]:
@@ -85,7 +63,7 @@ async def test_reply_arrives_as_one_identified_message_with_its_choices(chat_ser
 async def test_places_payload_arrives_as_custom_after_its_text(chat_server: ChatServer) -> None:
     async with SocketIOClient(chat_server.url) as client:
         session = await client.start_session(None)
-        await client.emit("user_uttered", {"message": "/places", "session_id": session})
+        await client.emit("user_uttered", {"message": "lieux", "session_id": session})
         text, cards = await client.wait_for("bot_uttered", count=2)
     assert text["text"].startswith("Les lieux")
     assert cards["custom"] == PLACES
@@ -100,13 +78,13 @@ async def test_reloaded_page_rejoins_its_session_and_gets_the_replies(chat_serve
         await reloaded.emit("user_uttered", {"message": "encore moi", "session_id": session})
         (reply,) = await reloaded.wait_for("bot_uttered")
     assert "encore moi" in reply["text"]
-    assert [m.sender_id for m in chat_server.received] == [session]
+    assert [m.sender_id for m in chat_server.received] == [sender_of(session)]
 
 
 async def test_unusable_session_id_gets_a_fresh_one(chat_server: ChatServer) -> None:
     async with SocketIOClient(chat_server.url) as client:
         confirmed = await client.start_session("x" * 500)
-    assert confirmed != "x" * 500 and len(confirmed) == 32
+    assert confirmed != "x" * 500 and chat_server.channel.signer.verify(confirmed) is not None
 
 
 async def test_message_is_acknowledged_and_a_resent_copy_is_handled_once(chat_server: ChatServer) -> None:
@@ -114,29 +92,35 @@ async def test_message_is_acknowledged_and_a_resent_copy_is_handled_once(chat_se
     async with SocketIOClient(chat_server.url) as client:
         session = await client.start_session(None)
         first = await client.emit("user_uttered", {**message, "session_id": session}, ack=True)
-        assert await client.wait_ack(first) == [{"handled": True}]
+        (ack,) = await client.wait_ack(first)
+        assert ack["handled"] is True and sender_of(ack["session_id"]) == sender_of(session)
     async with SocketIOClient(chat_server.url) as after_reconnection:
         await after_reconnection.start_session(session)
         again = await after_reconnection.emit("user_uttered", {**message, "session_id": session}, ack=True)
         assert await after_reconnection.wait_ack(again) == [{"handled": True, "duplicate": True}]
         await asyncio.sleep(0.3)
-        assert after_reconnection.events == [("session_confirm", session)]
+        assert [name for name, _ in after_reconnection.events] == ["session_confirm"]
     assert [m.text for m in chat_server.received] == ["ma carte vitale"]
 
 
-async def test_very_long_message_is_cut_before_the_bot_reads_it(chat_server: ChatServer) -> None:
+async def test_too_long_message_gets_a_kind_answer_and_never_reaches_the_bot(chat_server: ChatServer) -> None:
     async with SocketIOClient(chat_server.url) as client:
-        session = await client.start_session(None)
-        sent = await client.emit("user_uttered", {"message": "a" * 10_000, "session_id": session}, ack=True)
-        await client.wait_ack(sent)
-    assert len(chat_server.received[0].text) == MAX_MESSAGE_CHARS
+        await client.start_session(None)
+        sent = await client.emit("user_uttered", {"message": "a" * (MAX_MESSAGE_CHARS + 1)}, ack=True)
+        assert sent is not None
+        (ack,) = await client.wait_ack(sent)
+        (reply,) = await client.wait_for("bot_uttered")
+    assert ack["too_long"] is True
+    assert reply["text"] == TOO_LONG_TEXT
+    assert [b["payload"] for b in reply["quick_replies"]] == ["/request_human"]
+    assert chat_server.received == []
 
 
 async def test_agent_message_reaches_the_open_chat_marked_as_a_person(chat_server: ChatServer) -> None:
     async with SocketIOClient(chat_server.url) as client:
         session = await client.start_session(None)
         status, body = await post_agent_message(
-            chat_server.url, {"sender_id": session, "text": "Bonjour, je suis Inès.", "agent": "Inès"}
+            chat_server.url, {"sender_id": sender_of(session), "text": "Bonjour, je suis Inès.", "agent": "Inès"}
         )
         (message,) = await client.wait_for("bot_uttered")
     assert (status, body) == (200, {"delivered": True, "online": True})
@@ -147,7 +131,8 @@ async def test_agent_message_reaches_the_open_chat_marked_as_a_person(chat_serve
 async def test_agent_message_without_the_internal_token_is_refused(chat_server: ChatServer, token: str | None) -> None:
     async with SocketIOClient(chat_server.url) as client:
         session = await client.start_session(None)
-        status, _ = await post_agent_message(chat_server.url, {"sender_id": session, "text": "x", "agent": "A"}, token)
+        status, _ = await post_agent_message(chat_server.url, {"sender_id": sender_of(session), "text": "x",
+                                                               "agent": "A"}, token)
         await asyncio.sleep(0.3)
         assert client.events == [("session_confirm", session)]
     assert status == 401

@@ -10,6 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
+from bot.knowledge.contacts import phone_help, tel_uri
 from tests.web.chat_fakes import DEMO_ORIGIN, FakeChatServer, serve_demo_page
 from tests.web.conftest import focused, tab_to
 
@@ -94,6 +95,7 @@ def test_choice_sends_its_payload_and_shows_its_title_as_my_message(page: Page, 
     page.keyboard.press("Enter")
     expect(page.locator(".nc-bot").last).to_contain_text("Choisissez un sujet")
     assert server.texts == ["/greet", "/help_menu"]
+    assert [m["metadata"].get("button") for m in server.user_messages] == [True, True]
     expect(page.locator(".nc-user").last).to_have_text(re.compile("Voir les sujets$"))
 
 
@@ -186,7 +188,8 @@ def test_unreachable_server_says_so_with_the_phone_line(page: Page, server: Fake
     page.get_by_role("button", name=re.compile("Écrire à Numécrivain")).click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Numécrivain ne répond pas pour le moment")
-    assert alert.get_by_role("link", name="01 70 772 372").get_attribute("href") == "tel:+33170772372"
+    help_phone = phone_help().phone or ""
+    assert alert.get_by_role("link", name=help_phone).get_attribute("href") == tel_uri(help_phone)
 
 
 def test_message_written_while_the_server_is_away_is_sent_once_when_it_returns(
@@ -194,7 +197,7 @@ def test_message_written_while_the_server_is_away_is_sent_once_when_it_returns(
 ) -> None:
     open_with_keyboard(page)
     server.go_down()
-    expect(page.get_by_role("alert")).to_contain_text("01 70 772 372")
+    expect(page.get_by_role("alert")).to_contain_text(phone_help().phone or "")
     say(page, "ma carte vitale")
     expect(page.locator(".nc-pending")).to_contain_text("En attente d'envoi")
     server.come_back()
@@ -213,8 +216,8 @@ def test_message_whose_receipt_was_lost_is_resent_but_answered_once(page: Page, 
     server.go_down()
     server.hold_acks = False
     server.come_back()
-    page.wait_for_function("() => JSON.parse(localStorage.getItem('numecrivain:https://chat.test')).queue.length === 0",
-                           timeout=40_000)
+    page.wait_for_function(
+        "() => JSON.parse(sessionStorage.getItem('numecrivain:https://chat.test')).queue.length === 0", timeout=40_000)
     assert [m["message"] for m in server.attempts].count("ma carte vitale") == 2
     assert server.texts == ["/greet", "ma carte vitale"]
     expect(page.locator(".nc-bot", has_text="Réponse à : ma carte vitale")).to_have_count(1)
@@ -251,7 +254,7 @@ def test_clear_forgets_the_conversation_and_starts_a_new_session(page: Page, ser
     expect(page.locator(".nc-msg")).to_have_count(1)
     expect(page.locator(".nc-bot")).to_contain_text("Bonjour")
     assert server.session_requests[-1] is None
-    assert "ma carte vitale" not in page.evaluate("localStorage.getItem('numecrivain:https://chat.test')")
+    assert "ma carte vitale" not in page.evaluate("sessionStorage.getItem('numecrivain:https://chat.test')")
 
 
 def test_position_is_sent_only_after_consent(browser: Browser) -> None:
@@ -273,8 +276,9 @@ def test_position_is_sent_only_after_consent(browser: Browser) -> None:
         page.get_by_role("button", name="Oui, utiliser ma position").click()
         expect(page.locator(".nc-place")).to_have_count(1)
         sent = server.user_messages[-1]
-        assert sent["message"] == '/find_help_nearby{"latitude":50.637,"longitude":3.063}'
+        assert sent["message"] == "/find_help_nearby"  # the position travels as metadata, never as entities
         assert sent["metadata"]["location"] == {"latitude": 50.637, "longitude": 3.063}
+        assert sent["metadata"]["button"] is True
         expect(page.locator(".nc-user").last).to_contain_text("Ma position")
     finally:
         context.close()

@@ -20,9 +20,9 @@ ANSWER_TIMEOUT = 60_000
 
 
 def session_id(page: Page, stack: Stack) -> str:
-    """The conversation id the widget keeps for this chat server."""
-    state = page.evaluate(f"localStorage.getItem('numecrivain:{stack.rasa_url}')")
-    return json.loads(state)["sid"]
+    """The Rasa conversation of the signed session token the widget keeps in this tab for this chat server."""
+    state = page.evaluate(f"sessionStorage.getItem('numecrivain:{stack.rasa_url}')")
+    return "web:" + json.loads(state)["sid"].split(".")[0]
 
 
 def test_keyboard_only_question_answer_button_and_reload(page: Page, stack: Stack) -> None:

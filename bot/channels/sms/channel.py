@@ -9,12 +9,14 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.inputs import BodyTooLargeError, read_body
 from bot.channels.sms.coalesce import InboundSms
 from bot.channels.sms.config import ANDROID, TWILIO, SmsConfig
 from bot.channels.sms.senders import AndroidGatewaySender, SmsSender, TwilioSender
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_AGENT_TEXT = 1600
+MAX_WEBHOOK_BYTES = 16 * 1024  # one SMS of 1,600 characters with its JSON or form envelope, with room to spare
 
 
 def parse_received_at(value: Any, default: datetime) -> datetime:
@@ -43,11 +46,16 @@ def parse_received_at(value: Any, default: datetime) -> datetime:
 
 
 def default_senders(config: SmsConfig) -> dict[str, SmsSender]:
-    """One sender per gateway; Twilio only when its account is configured."""
+    """One sender per configured gateway; none at all is said loudly, never faked."""
     options = {"attempts": config.send_attempts, "backoff_seconds": config.send_backoff_seconds}
-    senders: dict[str, SmsSender] = {ANDROID: AndroidGatewaySender(config.android, **options)}
+    senders: dict[str, SmsSender] = {}
+    if config.android.configured:
+        senders[ANDROID] = AndroidGatewaySender(config.android, **options)
     if config.twilio.configured:
         senders[TWILIO] = TwilioSender(config.twilio, **options)
+    if not senders:
+        logger.error("SMS sending is OFF: no gateway configured (SMS_GATEWAY_URL, or TWILIO_ACCOUNT_SID, "
+                     "TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER). For a local demo only: SMS_FAKE_GATEWAY=1.")
     return senders
 
 
@@ -110,8 +118,18 @@ class SmsInput(InputChannel):
             self._spawn(service.receive(sms_message))
             return None
 
+        async def bounded_body(request: Request) -> bytes | HTTPResponse:
+            try:
+                return await read_body(request, MAX_WEBHOOK_BYTES)
+            except BodyTooLargeError:
+                return response.json({"error": f"body larger than {MAX_WEBHOOK_BYTES} bytes"}, status=413)
+            except asyncio.TimeoutError:
+                return response.json({"error": "body too slow"}, status=408)
+
         async def android_webhook(request: Request) -> HTTPResponse:
-            body = request.body or b""
+            body = await bounded_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
             signature = request.headers.get("X-Signature")
             try:
                 verify_android(self.config.android.signing_key, body, request.headers.get("X-Timestamp"),
@@ -140,7 +158,14 @@ class SmsInput(InputChannel):
             return duplicate or response.json({"status": "accepted"})
 
         async def twilio_webhook(request: Request) -> HTTPResponse:
-            params = {key: values[0] for key, values in (request.form or {}).items() if values}
+            body = await bounded_body(request)
+            if isinstance(body, HTTPResponse):
+                return body
+            try:
+                form = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
+            except (UnicodeDecodeError, ValueError):
+                return response.json({"error": "body is not a form"}, status=400)
+            params = {key: values[0] for key, values in form.items() if values}
             url = request.url
             if self.config.public_url:
                 url = f"{self.config.public_url}{request.path}"
@@ -167,6 +192,8 @@ class SmsInput(InputChannel):
             if scheme.lower() != "bearer" or not token or not hmac.compare_digest(value.strip().encode(),
                                                                                    token.encode()):
                 return response.json({"error": "unauthorised"}, status=401)
+            if len(request.body or b"") > MAX_WEBHOOK_BYTES:
+                return response.json({"error": f"body larger than {MAX_WEBHOOK_BYTES} bytes"}, status=413)
             try:
                 data = json.loads(request.body or b"{}")
             except ValueError:
@@ -191,9 +218,9 @@ class SmsInput(InputChannel):
             await service.close()
 
         sms.add_route(health, "/", methods=["GET"], name="health")
-        sms.add_route(android_webhook, "/android", methods=["POST"], name="android")
-        sms.add_route(android_webhook, "/webhook", methods=["POST"], name="webhook")
-        sms.add_route(twilio_webhook, "/twilio", methods=["POST"], name="twilio")
+        sms.add_route(android_webhook, "/android", methods=["POST"], name="android", stream=True)
+        sms.add_route(android_webhook, "/webhook", methods=["POST"], name="webhook", stream=True)
+        sms.add_route(twilio_webhook, "/twilio", methods=["POST"], name="twilio", stream=True)
         sms.add_route(agent_message, "/agent_message", methods=["POST"], name="agent_message")
         sms.listener("before_server_stop")(close_senders)
         return sms

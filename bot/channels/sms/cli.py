@@ -13,8 +13,8 @@ import sys
 
 import aiohttp
 
-from bot.channels.sms.fake_gateway import post_android_webhook
 from bot.gsm7 import is_gsm7, segment_count
+from devtools.fake_sms_gateway import post_android_webhook
 
 # A number from the range ARCEP reserves for fiction (06 39 98 xx xx): it reaches nobody.
 DEMO_NUMBER = "+33639980001"

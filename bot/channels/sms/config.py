@@ -33,6 +33,11 @@ class AndroidGatewayConfig:
     password: str
     signing_key: str
 
+    @property
+    def configured(self) -> bool:
+        """True when there is an API to send through (a real gateway, or the fake one asked for)."""
+        return bool(self.api_url)
+
 
 @dataclass(frozen=True)
 class TwilioConfig:
@@ -72,10 +77,9 @@ class SmsConfig:
     def load(cls, options: Mapping[str, Any] | None = None) -> SmsConfig:
         """Read the channel options (credentials.yml) and the environment (secrets, gateway URLs)."""
         options = dict(options or {})
-        port = _env("SMS_FAKE_GATEWAY_PORT", str(DEFAULT_FAKE_GATEWAY_PORT))
         return cls(
             android=AndroidGatewayConfig(
-                api_url=_env("SMS_GATEWAY_URL", f"http://localhost:{port}").rstrip("/"),
+                api_url=android_api_url(),
                 username=_env("SMS_GATEWAY_USERNAME", "numecrivain"),
                 password=_env("SMS_GATEWAY_PASSWORD"),
                 signing_key=_local_secret("SMS_WEBHOOK_SIGNING_KEY"),
@@ -106,8 +110,24 @@ class SmsConfig:
 
 
 def uses_fake_gateway(environ: Mapping[str, str] | None = None) -> bool:
-    """True when no real gateway is configured, so `make run` starts the local fake one."""
+    """True only when asked for explicitly (SMS_FAKE_GATEWAY=1): a demo or a test, never a silent fallback."""
     environ = os.environ if environ is None else environ
-    real_android = bool(environ.get("SMS_GATEWAY_URL", "").strip())
-    real_twilio = bool(environ.get("TWILIO_ACCOUNT_SID", "").strip())
-    return not (real_android or real_twilio)
+    return environ.get("SMS_FAKE_GATEWAY", "").strip() == "1"
+
+
+def sms_gateway_configured(environ: Mapping[str, str] | None = None) -> bool:
+    """True when a real gateway is set: SMS Gateway for Android (SMS_GATEWAY_URL) or Twilio."""
+    environ = os.environ if environ is None else environ
+    return bool(environ.get("SMS_GATEWAY_URL", "").strip() or environ.get("TWILIO_ACCOUNT_SID", "").strip())
+
+
+def android_api_url(environ: Mapping[str, str] | None = None) -> str:
+    """The Android gateway's API: SMS_GATEWAY_URL, else the fake gateway when asked for, else none ("")."""
+    environ = os.environ if environ is None else environ
+    configured = environ.get("SMS_GATEWAY_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    if uses_fake_gateway(environ):
+        port = environ.get("SMS_FAKE_GATEWAY_PORT", "").strip() or str(DEFAULT_FAKE_GATEWAY_PORT)
+        return f"http://localhost:{port}"
+    return ""

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.channels.inputs import MAX_MESSAGE_CHARS, TOO_LONG_TEXT, as_typed_text, is_too_long
 from bot.channels.sms.coalesce import Coalescer, InboundSms, join_parts
 from bot.channels.sms.commands import HELP_MENU_PAYLOAD, Command, is_stop, parse_command, resolve_menu_choice
 from bot.channels.sms.config import SmsConfig
@@ -121,7 +122,12 @@ class SmsService:
                 await self.handle_text(contact, text)
 
     async def handle_text(self, contact: Contact, text: str) -> None:
-        """Apply the SMS rules, then hand what remains to the bot."""
+        """Apply the SMS rules, then hand what remains to the bot (typed text as text, menu digits as choices)."""
+        if is_too_long(text, MAX_MESSAGE_CHARS):
+            if contact.subscribed:
+                reply = render_text(TOO_LONG_TEXT, max_segments=self.config.max_segments)
+                await self._send_reply(contact, reply, menu=reply.menu)
+            return
         command = parse_command(text)
         if not contact.subscribed:
             if command is Command.START:
@@ -140,7 +146,7 @@ class SmsService:
             await self.ask_bot(contact, HUMAN_PAYLOAD)
         else:
             payload = resolve_menu_choice(text, contact.menu)
-            await self.ask_bot(contact, payload or text)
+            await self.ask_bot(contact, payload or as_typed_text(text))
 
     async def ask_bot(self, contact: Contact, text: str, prefix: str = "") -> None:
         """One turn of the Rasa conversation keyed by the pseudonym; its messages leave as one SMS reply."""

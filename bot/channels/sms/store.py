@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, Text, delete, func, insert, select, update
@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.db import get_engine, metadata
 
-# pseudonym -> clear number: the only place the number is kept, because replies must reach it.
+# pseudonym -> clear number: the only place the number is kept, because replies must reach it; emptied at STOP
+# (the row stays, pseudonymous, so that STOP is honoured) and the whole row is purged after a long silence.
 sms_contacts = Table(
     "sms_contacts",
     metadata,
@@ -49,6 +50,8 @@ sms_seen_messages = Table(
 )
 
 INBOUND, OUTBOUND = "in", "out"
+NO_NUMBER = ""  # what the phone column holds once the person has sent STOP
+UNSUBSCRIBED_NUMBER_MEMORY = timedelta(minutes=10)
 TRAFFIC_RETENTION = timedelta(days=2)
 SEEN_RETENTION = timedelta(days=7)
 
@@ -84,6 +87,8 @@ class SmsStore:
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or get_engine()
         metadata.create_all(self.engine, tables=[sms_contacts, sms_traffic, sms_seen_messages])
+        # Numbers of unsubscribed people who just wrote, in memory only: START needs it to answer.
+        self._unsubscribed_numbers: dict[str, tuple[str, datetime]] = {}
 
     def get_contact(self, pseudonym: str) -> Contact | None:
         """The contact with this pseudonym, or None (unknown to the channel)."""
@@ -92,13 +97,20 @@ class SmsStore:
         return _contact(row) if row else None
 
     def upsert_contact(self, pseudonym: str, phone: str, gateway: str, now: datetime) -> Contact:
-        """Remember how to reach this pseudonym (the latest number format and gateway win)."""
+        """Remember how to reach this pseudonym; after STOP the number is not stored again (only held briefly)."""
         with self.engine.begin() as conn:
             found = conn.execute(
                 update(sms_contacts)
-                .where(sms_contacts.c.pseudonym == pseudonym)
+                .where(sms_contacts.c.pseudonym == pseudonym, sms_contacts.c.subscribed.is_(True))
                 .values(phone=phone, gateway=gateway, updated_at=now)
             ).rowcount
+            if not found:
+                found = conn.execute(
+                    update(sms_contacts).where(sms_contacts.c.pseudonym == pseudonym)
+                    .values(phone=NO_NUMBER, gateway=gateway, updated_at=now)
+                ).rowcount
+                if found:
+                    self._remember_unsubscribed_number(pseudonym, phone, now)
             if not found:
                 with contextlib.suppress(IntegrityError):  # created meanwhile by a concurrent webhook
                     conn.execute(insert(sms_contacts).values(
@@ -107,15 +119,29 @@ class SmsStore:
                     ))
         contact = self.get_contact(pseudonym)
         assert contact is not None
+        if not contact.subscribed:
+            return replace(contact, phone=phone)  # the caller may still confirm STOP to this number
         return contact
 
     def set_subscribed(self, pseudonym: str, subscribed: bool, now: datetime) -> None:
-        """STOP (False) or START (True); STOP also forgets the menu and the pages left."""
+        """STOP (False) forgets the number, the menu and the pages left; START (True) takes the number back."""
         values: dict[str, object] = {"subscribed": subscribed, "updated_at": now}
         if not subscribed:
-            values.update(menu="{}", pending_pages="[]")
+            values.update(phone=NO_NUMBER, menu="{}", pending_pages="[]")
+        else:
+            phone = self._unsubscribed_numbers.pop(pseudonym, (None, now))[0]
+            if phone:
+                values["phone"] = phone
         with self.engine.begin() as conn:
             conn.execute(update(sms_contacts).where(sms_contacts.c.pseudonym == pseudonym).values(**values))
+
+    def _remember_unsubscribed_number(self, pseudonym: str, phone: str, now: datetime) -> None:
+        """Hold the number of an unsubscribed person in memory for a few minutes, in case they wrote START."""
+        self._unsubscribed_numbers = {
+            key: (number, at) for key, (number, at) in self._unsubscribed_numbers.items()
+            if now - at < UNSUBSCRIBED_NUMBER_MEMORY
+        }
+        self._unsubscribed_numbers[pseudonym] = (phone, now)
 
     def save_reply_state(self, pseudonym: str, menu: dict[str, str] | None, pending: list[str], now: datetime) -> None:
         """Remember the last menu (None keeps the previous one) and the pages PLUS will send."""

@@ -16,10 +16,10 @@ import pytest
 from sanic import Sanic
 
 from bot.channels.sms.channel import SmsInput, parse_received_at
-from bot.channels.sms.fake_gateway import android_webhook_body, android_webhook_headers
 from bot.channels.sms.pseudonym import pseudonymise
 from bot.channels.sms.signatures import twilio_signature
 from bot.channels.sms.store import SmsStore
+from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
 from tests.channels.sms.fakes import (
     PEPPER,
     PHONE,

@@ -10,8 +10,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.channels.sms.config import AndroidGatewayConfig, TwilioConfig
-from bot.channels.sms.fake_gateway import FakeGateway
 from bot.channels.sms.senders import AndroidGatewaySender, SendError, TwilioSender
+from devtools.fake_sms_gateway import FakeGateway
 
 
 @pytest.fixture

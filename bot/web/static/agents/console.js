@@ -44,8 +44,11 @@
     return Math.floor(minutes / 60) + " h " + String(minutes % 60).padStart(2, "0");
   }
 
+  // Requests have random references (never sequential ids); six characters are enough to tell them apart.
+  function short(id) { return String(id).slice(0, 6); }
+
   function describe(r) {
-    const parts = ["n° " + r.id, CHANNELS[r.channel] || r.channel];
+    const parts = ["n° " + short(r.id), CHANNELS[r.channel] || r.channel];
     if (r.commune) parts.push(r.commune);
     if (r.topic) parts.push("sujet : " + r.topic.replace(/^procedure_/, "").replace(/_/g, " "));
     return parts.join(" · ");
@@ -68,7 +71,7 @@
     for (const r of data.waiting) {
       const li = element("li", "card");
       li.append(element("p", "what", describe(r)), element("p", "when", "Attend depuis " + waited(r.waiting_seconds)));
-      const button = element("button", "", "Prendre la conversation n° " + r.id);
+      const button = element("button", "", "Prendre la conversation n° " + short(r.id));
       button.type = "button";
       button.addEventListener("click", () => take(r.id));
       li.append(button);
@@ -79,7 +82,7 @@
     for (const r of data.mine) {
       const li = element("li", "card" + (r.id === openId ? " current" : ""));
       li.append(element("p", "what", describe(r)));
-      const button = element("button", "secondary", r.id === openId ? "Conversation ouverte" : "Ouvrir la conversation n° " + r.id);
+      const button = element("button", "secondary", r.id === openId ? "Conversation ouverte" : "Ouvrir la conversation n° " + short(r.id));
       button.type = "button";
       button.disabled = r.id === openId;
       button.addEventListener("click", () => open(r.id));
@@ -112,9 +115,9 @@
   }
 
   async function take(id) {
-    const { ok, data } = await api("POST", "/agents/api/requests/" + id + "/take");
+    const { ok, data } = await api("POST", "/agents/api/requests/" + encodeURIComponent(id) + "/take");
     if (!ok) { say(data.error || "Impossible de prendre cette conversation."); lastQueue = ""; return; }
-    say("Vous avez pris la conversation n° " + id + ".");
+    say("Vous avez pris la conversation n° " + short(id) + ".");
     lastQueue = "";
     await open(id);
   }
@@ -123,7 +126,7 @@
     openId = id;
     lastTranscript = "";
     form.hidden = false;
-    title.textContent = "Conversation n° " + id;
+    title.textContent = "Conversation n° " + short(id);
     await refreshConversation();
     title.focus();
     lastQueue = "";
@@ -153,13 +156,26 @@
     const closed = r.status !== "taken";
     replyBox.disabled = closed;
     form.querySelectorAll("button").forEach(b => { b.disabled = closed; });
-    if (closed) say("La conversation n° " + r.id + " est terminée : le robot a repris la main.");
+    if (closed) say("La conversation n° " + short(r.id) + " est terminée : le robot a repris la main.");
+  }
+
+  // A conversation that ended (or is no longer ours) cannot be read any more: clear it from the screen.
+  function leaveConversation(note) {
+    openId = null;
+    lastTranscript = "";
+    transcript.replaceChildren();
+    replyBox.disabled = true;
+    form.querySelectorAll("button").forEach(b => { b.disabled = true; });
+    info.textContent = "Cette conversation n'est plus affichée : elle est terminée, ou elle n'est plus à vous.";
+    if (note) say(note);
   }
 
   async function refreshConversation() {
     if (openId === null) return;
-    const { ok, data } = await api("GET", "/agents/api/requests/" + openId);
-    if (ok) renderTranscript(data); else say(data.error || "Conversation indisponible.");
+    const { ok, status, data } = await api("GET", "/agents/api/requests/" + openId);
+    if (ok) renderTranscript(data);
+    else if (status === 404) leaveConversation(data.error);
+    else say(data.error || "Conversation indisponible.");
   }
 
   form.addEventListener("submit", async (event) => {
@@ -183,8 +199,12 @@
     if (openId === null) return;
     if (!window.confirm("Terminer la conversation ? Le robot reprendra la main.")) return;
     const { ok, data } = await api("POST", "/agents/api/requests/" + openId + "/close");
-    say(ok ? "Conversation terminée : le robot a repris la main." : (data.error || "Impossible de terminer."));
-    await refreshConversation();
+    if (ok) {
+      leaveConversation("Conversation terminée : le robot a repris la main.");
+    } else {
+      say(data.error || "Impossible de terminer.");
+      await refreshConversation();
+    }
     lastQueue = "";
   });
 

@@ -7,22 +7,31 @@
   var script = document.currentScript || document.querySelector('script[src*="numecrivain.js"]');
   var BASE = script ? script.src.replace(/[^/?#]*([?#].*)?$/, "") : "/widget/";
   var SERVER = ((script && script.getAttribute("data-server")) || location.origin).replace(/\/+$/, "");
-  var MAX = 500, IDLE = 60 * 60 * 1000, KEEP = 200;
-  var PHONE = "01 70 772 372", TEL = "tel:+33170772372";
+  /* History lives in this tab only (sessionStorage) and is forgotten on "Fermer", at the end of a conversation
+   * with a person and after IDLE without a message: on a shared computer, the next person starts afresh. */
+  var MAX = 500, IDLE = 15 * 60 * 1000, KEEP = 200;
+  /* The help line, put in by the server from data/knowledge/contacts.yml (bot/web/widget.py). */
+  var HELP = /*help-contact*/{"name": "Allô Service Public", "phone": "39 39", "tel": "tel:3939"}/*end-help-contact*/;
   var KEY = "numecrivain:" + SERVER;
   var NEWTAB = " (nouvelle fenêtre)";
 
-  /* ---------- state kept across reloads ---------- */
+  /* ---------- state kept across reloads of this tab ---------- */
   function fresh() { return { sid: null, at: Date.now(), open: false, big: false, msgs: [], queue: [] }; }
-  var state = fresh();
+  var state = fresh(), persist = true;
   try {
-    var saved = JSON.parse(localStorage.getItem(KEY) || "null");
+    localStorage.removeItem(KEY); /* older versions kept the conversation there */
+    var saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
     if (saved && Date.now() - saved.at < IDLE && saved.msgs) state = saved;
+    else sessionStorage.removeItem(KEY);
   } catch (e) { /* private mode or broken JSON: start afresh */ }
   function save() {
     state.at = Date.now();
     state.msgs = state.msgs.slice(-KEEP);
-    try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* storage full or disabled */ }
+    if (!persist) return;
+    try { sessionStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* storage full or disabled */ }
+  }
+  function unsave() {
+    try { sessionStorage.removeItem(KEY); } catch (e) { /* storage disabled */ }
   }
   function uid() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 10); }
 
@@ -151,7 +160,7 @@
   live.setAttribute("aria-live", "polite");
 
   var humanButton = button("Parler à une personne", "nc-action", function () {
-    send("/request_human", "Parler à une personne");
+    send("/request_human", "Parler à une personne", { button: true });
   });
   var placeButton = button("Utiliser ma position", "nc-action", askConsent);
   if (!navigator.geolocation || window.isSecureContext === false) placeButton.hidden = true;
@@ -241,7 +250,7 @@
       group.setAttribute("role", "group");
       group.setAttribute("aria-label", "Choix proposés");
       choices.forEach(function (b) {
-        add(group, button(b.title, "nc-choice", function () { send(b.payload, b.title); }));
+        add(group, button(b.title, "nc-choice", function () { send(b.payload, b.title, { button: true }); }));
       });
       add(item, group);
     }
@@ -292,7 +301,9 @@
       if (inflight[q.id]) return;
       inflight[q.id] = true;
       setTyping(true);
-      emit("user_uttered", { message: q.text, session_id: state.sid, metadata: meta(q) }, function () {
+      emit("user_uttered", { message: q.text, metadata: meta(q) }, function (args) {
+        var ack = args && args[0];
+        if (ack && typeof ack.session_id === "string" && state.sid) state.sid = ack.session_id;
         delete inflight[q.id];
         state.queue = state.queue.filter(function (x) { return x.id !== q.id; });
         markSent(q.id);
@@ -329,6 +340,13 @@
       msg.places = custom.places;
     }
     if (msg.text || msg.places || (msg.buttons && msg.buttons.length)) remember(msg);
+    if (data.handoff_ended === true) afterHandoff();
+  }
+  /* The person has gone back to the bot: this conversation is no longer kept, even on reload. */
+  function afterHandoff() {
+    persist = false;
+    state.sid = null;
+    unsave();
   }
   /* The places answer comes as a text list, then as cards: show the cards in place of the list. */
   function withCards(prev, id, places) {
@@ -387,6 +405,7 @@
       save();
       flush();
     } else if (kind === "2" && args[0] === "bot_uttered") receive(args[1]);
+    else if (kind === "2" && args[0] === "session_refused" && args[1] && typeof args[1].text === "string") note(args[1].text);
   }
   function drop() {
     clearTimeout(watchdog);
@@ -415,8 +434,8 @@
       alertBox.textContent = "";
       add(alertBox, el("p", null, "Numécrivain ne répond pas pour le moment. Nous réessayons tout seuls ; " +
         "vos messages partiront dès le retour de la connexion."),
-        add(el("p"), document.createTextNode("Besoin d'aide tout de suite ? Appelez Solidarité Numérique au "),
-          link(PHONE, TEL), document.createTextNode(" (appel gratuit, du lundi au vendredi).")),
+        add(el("p"), document.createTextNode("Besoin d'aide tout de suite ? Appelez " + HELP.name + " au "),
+          link(HELP.phone, HELP.tel), document.createTextNode(".")),
         button("Réessayer maintenant", "nc-choice", function () { attempts = 0; connect(); }));
       alertBox.className = "nc-alert nc-alert-on";
     }, 1500);
@@ -430,12 +449,14 @@
     launcher.setAttribute("aria-expanded", "true");
     unread.hidden = true;
     state.open = true;
-    if (!state.msgs.length && !state.queue.length) send("/greet");
+    if (!state.msgs.length && !state.queue.length) send("/greet", null, { button: true });
     save();
     log.scrollTop = log.scrollHeight;
     if (focus) input.focus();
   }
-  function close() {
+  /* Escape only hides the chat; "Fermer" ends the conversation: nothing stays in the tab, the next opening
+   * starts a new one. */
+  function hide() {
     panel.hidden = true;
     launcher.hidden = false;
     launcher.setAttribute("aria-expanded", "false");
@@ -443,20 +464,37 @@
     save();
     launcher.focus();
   }
+  function close() {
+    hide();
+    forget(false);
+  }
+  function forget(keepOpen) {
+    var big = state.big;
+    state = fresh();
+    state.big = big;
+    state.open = !!keepOpen;
+    persist = true;
+    known = {};
+    log.textContent = "";
+    unsave();
+    if (ws) { drop(); attempts = 0; connect(); }
+  }
+  setInterval(function () {
+    if (state.msgs.length && !state.queue.length && Date.now() - state.at > IDLE) {
+      var wasOpen = !panel.hidden;
+      forget(wasOpen);
+      if (wasOpen) show({ id: uid(), who: "note", text: "Conversation effacée après " + IDLE / 60000 + " minutes sans message." }, true);
+    }
+  }, 30000);
   function setBig(on) {
     state.big = on;
     box.className = on ? "nc-root nc-big" : "nc-root";
     bigButton.setAttribute("aria-pressed", on ? "true" : "false");
   }
   function clearConversation() {
-    state = fresh();
-    state.open = true;
-    known = {};
-    log.textContent = "";
-    save();
-    if (ws) { drop(); attempts = 0; connect(); }
+    forget(true);
     announce("Conversation effacée.");
-    send("/greet");
+    send("/greet", null, { button: true });
     input.focus();
   }
   function askConsent() {
@@ -468,8 +506,8 @@
     input.focus();
     navigator.geolocation.getCurrentPosition(function (pos) {
       var lat = Math.round(pos.coords.latitude * 1000) / 1000, lon = Math.round(pos.coords.longitude * 1000) / 1000;
-      send("/find_help_nearby" + JSON.stringify({ latitude: lat, longitude: lon }), "Ma position (pour trouver un lieu proche)",
-        { location: { latitude: lat, longitude: lon } });
+      send("/find_help_nearby", "Ma position (pour trouver un lieu proche)",
+        { button: true, location: { latitude: lat, longitude: lon } });
     }, function () {
       note("Votre position n'est pas disponible. Écrivez plutôt le nom de votre commune ou votre code postal.");
     }, { timeout: 15000, maximumAge: 600000 });
@@ -477,7 +515,7 @@
   panel.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" && event.key !== "Esc") return;
     event.preventDefault();
-    if (!consent.hidden) { consent.hidden = true; placeButton.focus(); } else close();
+    if (!consent.hidden) { consent.hidden = true; placeButton.focus(); } else hide();
   });
 
   /* ---------- typing and sending ---------- */

@@ -1,6 +1,8 @@
-"""A local stand-in for SMS Gateway for Android (and Twilio's Messages API) that records what would be sent.
+"""For demos and tests only: a stand-in for SMS Gateway for Android (and Twilio's API) that records what is sent.
 
-    python -m bot.channels.sms.fake_gateway --port 9090 --webhook-url http://localhost:5005/webhooks/sms/android
+    python -m devtools.fake_sms_gateway --port 9090 --webhook-url http://localhost:5005/webhooks/sms/android
+
+`make run SMS_FAKE_GATEWAY=1` starts it; without that flag nothing fakes SMS sending.
 
 - POST /message                      the android-sms-gateway send API ({"textMessage": {"text"}, "phoneNumbers"})
 - POST /2010-04-01/Accounts/{sid}/Messages.json   Twilio's send API (form To, From, Body)

@@ -1,0 +1,139 @@
+"""Wikit French NLU benchmark (public yardstick): Rasa's default pipeline, ours, and TF-IDF + logistic regression.
+
+Usage: WIKIT_DIR=/path/to/nlu-french-benchmark .venv/bin/python -m bench.wikit
+
+The two CSV files (training_dataset.csv, test_dataset.csv; columns utterance, intent) come from the public
+repository wikit-ai/nlu-french-benchmark. They stay outside this repository and outside `make test`: the
+script reads them from WIKIT_DIR (default /work/wikit), trains the three models in a temporary folder and
+prints the test accuracies side by side. "top-1" is the best intent; "as configured" counts a fallback
+(FallbackClassifier) as an error, which is what a user would get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("LOG_LEVEL", "ERROR")
+logging.disable(logging.WARNING)
+
+import yaml  # noqa: E402
+
+from bot.paths import PROJECT_ROOT  # noqa: E402
+
+FILES = ("training_dataset.csv", "test_dataset.csv")
+FALLBACK = "nlu_fallback"
+
+
+def read_split(path: Path) -> list[tuple[str, str]]:
+    """(utterance, intent) rows of one CSV file."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [(row["utterance"].strip(), row["intent"].strip()) for row in csv.DictReader(handle)
+                if row.get("utterance", "").strip()]
+
+
+def write_nlu(rows: list[tuple[str, str]], names: dict[str, str], path: Path) -> None:
+    """The training rows as a Rasa NLU file (intent names made safe: i0, i1...)."""
+    by_intent: dict[str, list[str]] = {}
+    for text, intent in rows:
+        by_intent.setdefault(names[intent], []).append(" ".join(text.split()))
+    blocks = [{"intent": name, "examples": "".join(f"- {text}\n" for text in texts)}
+              for name, texts in sorted(by_intent.items())]
+    path.write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks}, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+
+
+def our_nlu_config() -> dict[str, Any]:
+    """config.yml's language and NLU pipeline, without the dialogue policies."""
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    return {"recipe": "default.v1", "language": config["language"], "pipeline": config["pipeline"]}
+
+
+def default_nlu_config() -> dict[str, Any]:
+    """No pipeline: Rasa fills in its default one (DIET on word and character counts)."""
+    return {"recipe": "default.v1", "language": "fr"}
+
+
+async def rasa_predictions(config: dict[str, Any], nlu_file: Path, texts: list[str], work: Path,
+                           name: str) -> tuple[list[str], list[str], float]:
+    """Train an NLU model with this config, then (top-1, as configured) intents for the texts and seconds."""
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+
+    config_file = work / f"{name}.yml"
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    started = time.perf_counter()
+    model = train_nlu(str(config_file), str(nlu_file), str(work), fixed_model_name=name)
+    seconds = time.perf_counter() - started
+    if model is None:
+        raise RuntimeError(f"training of {name} failed")
+    agent = Agent.load(model)
+    top1, configured = [], []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        configured.append(parsed["intent"]["name"])
+        ranking = [r["name"] for r in parsed.get("intent_ranking", []) if r["name"] != FALLBACK]
+        top1.append(ranking[0] if ranking else FALLBACK)
+    return top1, configured, seconds
+
+
+def tfidf_predictions(train: list[tuple[str, str]], texts: list[str]) -> tuple[list[str], float]:
+    """TF-IDF (word 1-2 grams) + logistic regression: the usual baseline."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    started = time.perf_counter()
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                          LogisticRegression(C=10.0, max_iter=2000))
+    model.fit([text for text, _ in train], [intent for _, intent in train])
+    return list(model.predict(texts)), time.perf_counter() - started
+
+
+def accuracy(expected: list[str], predicted: list[str]) -> float:
+    """Share of right intents."""
+    return sum(e == p for e, p in zip(expected, predicted, strict=True)) / max(len(expected), 1)
+
+
+async def run(folder: Path) -> None:
+    """Train and test the three models, print the accuracies."""
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        sys.exit(f"Wikit files missing in {folder} (set WIKIT_DIR): {', '.join(missing)}")
+    train, test = (read_split(folder / name) for name in FILES)
+    names = {intent: f"i{index}" for index, intent in enumerate(sorted({i for _, i in train + test}))}
+    texts = [text for text, _ in test]
+    expected = [names[intent] for _, intent in test]
+    print(f"Wikit: {len(train)} training / {len(test)} test sentences, {len(names)} intents ({folder})")
+    results: list[tuple[str, float, float | None, float]] = []
+    predicted, seconds = tfidf_predictions([(t, names[i]) for t, i in train], texts)
+    results.append(("TF-IDF + logistic regression", accuracy(expected, predicted), None, seconds))
+    with tempfile.TemporaryDirectory(prefix="wikit-") as tmp:
+        work = Path(tmp)
+        nlu_file = work / "nlu.yml"
+        write_nlu(train, names, nlu_file)
+        for label, config, name in (("Rasa default pipeline", default_nlu_config(), "default"),
+                                    ("Numécrivain pipeline (config.yml)", our_nlu_config(), "ours")):
+            top1, configured, seconds = await rasa_predictions(config, nlu_file, texts, work, name)
+            results.append((label, accuracy(expected, top1), accuracy(expected, configured), seconds))
+    print(f"{'model':36} {'top-1':>7} {'as configured':>14} {'training':>9}")
+    for label, top1_accuracy, configured_accuracy, seconds in results:
+        shown = "" if configured_accuracy is None else f"{configured_accuracy:.3f}"
+        print(f"{label:36} {top1_accuracy:7.3f} {shown:>14} {seconds:8.0f}s")
+
+
+def main() -> None:
+    asyncio.run(run(Path(os.environ.get("WIKIT_DIR", "/work/wikit"))))
+
+
+if __name__ == "__main__":
+    main()

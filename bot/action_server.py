@@ -1,0 +1,74 @@
+"""The rasa-sdk action server, private: bound to localhost and answering only callers that know the secret.
+
+rasa-sdk 3.6 has no authentication of its own, so anyone who reached port 5055 could post a forged tracker
+(queue a fake handoff, relay an agent's reply elsewhere, plant a callback number). This wraps its app:
+every route but /health wants `Authorization: Bearer <NUMECRIVAIN_ACTIONS_TOKEN>`, which Rasa sends on each
+action call (endpoints.yml). Errors never echo the request body (it holds the conversation).
+
+    python -m bot.action_server --port 5055        # host: ACTIONS_HOST, default 127.0.0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from rasa_sdk import utils as sdk_utils
+from rasa_sdk.endpoint import create_app
+from sanic import Sanic, response
+from sanic.request import Request
+
+from bot.service_auth import bearer_matches
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_PATHS = frozenset({"/health"})
+# A tracker with every event of a long conversation stays far below this; a bigger body is refused unread.
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
+def create_action_app(secret: str, actions_package: str = "actions") -> Sanic:
+    """rasa-sdk's app with our actions, a secret on every route but /health, and errors without the payload."""
+    if not secret:
+        raise ValueError("the action server needs a secret (NUMECRIVAIN_ACTIONS_TOKEN)")
+    app = create_app(actions_package, cors_origins="")  # only Rasa calls it: no browser, so no CORS
+    app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+
+    @app.middleware("request")
+    async def require_secret(request: Request) -> response.HTTPResponse | None:
+        if request.path in PUBLIC_PATHS:
+            return None
+        if bearer_matches(request.headers.get("Authorization"), secret):
+            return None
+        logger.warning("action server: %s %s refused (no valid secret)", request.method, request.path)
+        return response.json({"error": "unauthorised"}, status=401)
+
+    async def error_without_payload(request: Request, exception: Exception) -> response.HTTPResponse:
+        # rasa-sdk's own handler returns and logs the whole request body: names, phone numbers, messages.
+        status = getattr(exception, "status_code", 500)
+        if status >= 500:
+            logger.error("action server: %s on %s", type(exception).__name__, request.path)
+        return response.json({"error": type(exception).__name__}, status=status)
+
+    app.error_handler.add(Exception, error_without_payload)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Numécrivain's action server (private, authenticated)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST", "127.0.0.1"),
+                        help="127.0.0.1 unless Rasa runs on another machine or container")
+    parser.add_argument("--actions", default="actions")
+    args = parser.parse_args(argv)
+    sdk_utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    sdk_utils.update_sanic_log_level()
+    app = create_action_app(get_settings().actions_token, args.actions)
+    logger.info("Action server on http://%s:%d (Authorization required)", args.host, args.port)
+    app.run(args.host, args.port, workers=1, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The REST channel (`POST /webhooks/rest/webhook`), bounded: for integrators and scripts, never trusted.
+
+Compared with Rasa's own REST channel: the body is read up to a small limit; a message over the length limit
+gets a kind answer without being parsed; typed text is always text (no "/intent{...}"); the conversation id
+is prefixed with "rest:", so a REST client can never write into a web chat or SMS conversation; the client
+cannot choose the input channel or attach metadata; per-address and per-conversation rate limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.inputs import (
+    MAX_MESSAGE_CHARS,
+    SLOW_DOWN_TEXT,
+    BodyTooLargeError,
+    as_typed_text,
+    is_too_long,
+    read_body,
+    too_long_reply,
+)
+from bot.security.ratelimit import allow_async
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "rest"
+SENDER_PREFIX = "rest:"
+MAX_BODY_BYTES = 16 * 1024  # a 1,000-character message in JSON, escaped, with room to spare
+MAX_SENDER_CHARS = 64
+# Per client address and per conversation; a person chatting sends a message every few seconds at most.
+PER_ADDRESS_LIMIT, PER_ADDRESS_SECONDS = 120, 60.0
+PER_CONVERSATION_LIMIT, PER_CONVERSATION_SECONDS = 20, 60.0
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the proxy vouches for it (Sanic's PROXIES_COUNT / FORWARDED_SECRET), else the peer."""
+    return str(request.remote_addr or request.ip or "unknown")
+
+
+def conversation_id(sender: str) -> str:
+    """The id of a REST conversation: in its own namespace, apart from web chat and SMS."""
+    return f"{SENDER_PREFIX}{sender}"
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+class RestInput(InputChannel):
+    """Register in credentials.yml as `bot.channels.rest.RestInput` (in place of Rasa's `rest`)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("numecrivain_rest_webhook", __name__)
+
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = await read_body(request, MAX_BODY_BYTES)
+            except BodyTooLargeError:
+                return _error(413, f"the body must be at most {MAX_BODY_BYTES} bytes")
+            except asyncio.TimeoutError:
+                return _error(408, "the body took too long to arrive")
+            try:
+                data = json.loads(body or b"null")
+            except ValueError:
+                return _error(400, "the body must be JSON")
+            if not isinstance(data, dict):
+                return _error(400, "a JSON object is expected")
+            sender, text = data.get("sender"), data.get("message")
+            if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_CHARS:
+                return _error(400, f"'sender' must be a string of 1 to {MAX_SENDER_CHARS} characters")
+            if text is None:
+                text = ""
+            if not isinstance(text, str):
+                return _error(400, "'message' must be a string")
+            sender_id = conversation_id(sender)
+            address = client_address(request)
+            if not await allow_async("rest_address", address, PER_ADDRESS_LIMIT, PER_ADDRESS_SECONDS) \
+                    or not await allow_async("rest_conversation", sender_id, PER_CONVERSATION_LIMIT,
+                                             PER_CONVERSATION_SECONDS):
+                return response.json([{"recipient_id": sender, "text": SLOW_DOWN_TEXT}], status=429,
+                                     headers={"Retry-After": str(int(PER_CONVERSATION_SECONDS))})
+            if is_too_long(text, MAX_MESSAGE_CHARS):
+                reply = too_long_reply()
+                return response.json([{"recipient_id": sender, "text": reply.text,
+                                       "buttons": [button.as_dict() for button in reply.buttons]}])
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(as_typed_text(text), collector, sender_id,
+                                                 input_channel=CHANNEL_NAME, metadata=None))
+            except Exception:  # the client gets what was said; the log line has no text
+                logger.exception("REST message not handled")
+            return response.json([{**message, "recipient_id": sender} for message in collector.messages])
+
+        webhook.add_route(health, "/", methods=["GET"], name="health")
+        webhook.add_route(receive, "/webhook", methods=["POST"], name="receive", stream=True)
+        return webhook

@@ -1,0 +1,1 @@
+"""Custom NLU pipeline components (Rasa 3.6 graph components)."""

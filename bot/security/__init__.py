@@ -1,0 +1,1 @@
+"""Defences shared by every service: rate limits kept in the project database."""

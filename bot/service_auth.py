@@ -1,0 +1,57 @@
+"""Secrets between our own services: a bearer secret for the action server, a short JWT for Rasa's HTTP API.
+
+Neither ever travels in a URL or on a command line: only in the Authorization header, read from the
+environment or from a 0600 file in var/.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Mapping
+
+import jwt
+
+RASA_JWT_METHOD = "HS256"
+RASA_JWT_LIFETIME_SECONDS = 300
+RASA_API_USER = "numecrivain"
+
+
+def bearer_header(secret: str) -> dict[str, str]:
+    """The header that proves a caller knows a shared secret."""
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def bearer_matches(authorization: str | None, secret: str) -> bool:
+    """True when the Authorization header carries exactly this secret (constant-time comparison)."""
+    if not secret or not authorization:
+        return False
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(value.strip().encode(), secret.encode())
+
+
+def rasa_api_token(secret: str, now: float | None = None) -> str:
+    """A short-lived admin JWT signed with the secret Rasa was started with (`--jwt-secret`, in-process)."""
+    issued = int(time.time() if now is None else now)
+    payload = {"user": {"username": RASA_API_USER, "role": "admin"}, "iat": issued,
+               "exp": issued + RASA_JWT_LIFETIME_SECONDS}
+    return jwt.encode(payload, secret, algorithm=RASA_JWT_METHOD)
+
+
+def rasa_api_headers(secret: str) -> dict[str, str]:
+    """Headers for one call to Rasa's HTTP API (a fresh JWT each time, so none outlives five minutes)."""
+    return {"Authorization": f"Bearer {rasa_api_token(secret)}"}
+
+
+def rasa_api_authorised(headers: Mapping[str, str], secret: str) -> bool:
+    """True when a request carries a valid admin JWT for this secret (used by stand-ins of Rasa in tests)."""
+    scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        payload = jwt.decode(token.strip(), secret, algorithms=[RASA_JWT_METHOD])
+    except jwt.PyJWTError:
+        return False
+    return (payload.get("user") or {}).get("role") == "admin"

@@ -1,0 +1,1 @@
+"""Understanding what people write: proposals when unsure, review of misunderstood messages."""

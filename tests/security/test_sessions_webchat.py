@@ -1,0 +1,128 @@
+"""Web chat sessions belong to one person: issued and signed by the server, bound to the socket, expiring."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import websockets
+from rasa.core.channels.channel import UserMessage
+
+from bot.channels.sessions import SESSION_TTL_SECONDS, SessionSigner
+from bot.channels.webchat import MAX_FRAME_BYTES
+from bot.handoff.transcript import SYSTEM_AUTHOR
+from tests.security.webchat_server import INTERNAL_TOKEN, ChatServer, sender_of, serving_webchat
+from tests.web.socketio_client import SocketIOClient
+
+
+async def echo_bot(message: UserMessage) -> None:
+    await message.output_channel.send_response(message.sender_id, {"text": f"reçu : {message.text}"})
+
+
+@pytest.fixture
+async def chat_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterator[ChatServer]:
+    async with serving_webchat(echo_bot, monkeypatch, tmp_path) as running:
+        yield running
+
+
+async def say(client: SocketIOClient, text: str, **extra: object) -> dict:
+    ack = await client.emit("user_uttered", {"message": text, **extra}, ack=True)
+    assert ack is not None
+    (answer,) = await client.wait_ack(ack)
+    return answer
+
+
+async def relay(url: str, sender_id: str, text: str, agent: str = "Inès") -> tuple[int, dict]:
+    body = {"sender_id": sender_id, "text": text, "agent": agent}
+    async with aiohttp.ClientSession() as session, session.post(
+        f"{url}/webhooks/webchat/agent_message", data=json.dumps(body),
+        headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"},
+    ) as response:
+        return response.status, await response.json()
+
+
+def test_signed_token_renews_its_conversation_and_refuses_tampering() -> None:
+    signer = SessionSigner(b"secret")
+    session = signer.issue(now=1000)
+    renewed = signer.renew(session, now=2000)
+    assert renewed.sender_id == session.sender_id and renewed.expires_at > session.expires_at
+    assert signer.verify(session.token, now=1001) == session
+    conversation, expires, signature = session.token.split(".")
+    assert signer.verify(f"{conversation}.{int(expires) + 10_000}.{signature}", now=1001) is None
+    assert signer.verify(f"{'0' * 32}.{expires}.{signature}", now=1001) is None
+    assert SessionSigner(b"other secret").verify(session.token, now=1001) is None
+    assert signer.verify(session.token, now=1000 + SESSION_TTL_SECONDS + 1) is None
+    assert signer.verify(conversation, now=1001) is None
+
+
+async def test_forged_or_bare_conversation_id_opens_a_new_conversation(chat_server: ChatServer) -> None:
+    async with SocketIOClient(chat_server.url) as victim:
+        token = await victim.start_session(None)
+        await say(victim, "mon numéro fiscal")
+    conversation, expires, _ = token.split(".")
+    for forged in (conversation, f"{conversation}.{expires}.{'0' * 64}", sender_of(token)):
+        async with SocketIOClient(chat_server.url) as attacker:
+            given = await attacker.start_session(forged)
+            await say(attacker, "je suis la même personne")
+        assert sender_of(given) != sender_of(token)
+    assert [m.sender_id for m in chat_server.received].count(sender_of(token)) == 1
+
+
+async def test_expired_token_opens_a_new_conversation(chat_server: ChatServer) -> None:
+    old = chat_server.channel.signer.issue(now=time.time() - SESSION_TTL_SECONDS - 60)  # type: ignore[union-attr]
+    async with SocketIOClient(chat_server.url) as client:
+        given = await client.start_session(old.token)
+    assert sender_of(given) != old.sender_id
+
+
+async def test_message_goes_to_the_socket_s_own_session_whatever_it_claims(chat_server: ChatServer) -> None:
+    async with SocketIOClient(chat_server.url) as victim, SocketIOClient(chat_server.url) as attacker:
+        victim_token = await victim.start_session(None)
+        attacker_token = await attacker.start_session(None)
+        await say(attacker, "écrit à la place d'un autre", session_id=victim_token)
+        await asyncio.sleep(0.3)
+        assert not [event for event in victim.events if event[0] == "bot_uttered"]
+    assert [m.sender_id for m in chat_server.received] == [sender_of(attacker_token)]
+
+
+async def test_socket_without_a_session_is_not_heard(chat_server: ChatServer) -> None:
+    async with SocketIOClient(chat_server.url) as client:
+        answer = await say(client, "bonjour", session_id="anything")
+    assert answer == {"handled": False, "error": "no_session"}
+    assert chat_server.received == []
+
+
+async def test_agent_words_reach_only_the_socket_holding_the_signed_session(chat_server: ChatServer) -> None:
+    async with SocketIOClient(chat_server.url) as person, SocketIOClient(chat_server.url) as other:
+        token = await person.start_session(None)
+        await other.start_session(token.split(".")[0])  # knows the id, not the signature
+        status, _ = await relay(chat_server.url, sender_of(token), "Bonjour, ici Inès.")
+        (message,) = await person.wait_for("bot_uttered")
+        await asyncio.sleep(0.3)
+        assert not [event for event in other.events if event[0] == "bot_uttered"]
+    assert status == 200 and message["text"] == "Bonjour, ici Inès."
+    assert "handoff_ended" not in message
+
+
+async def test_bot_closing_words_tell_the_widget_the_handoff_ended(chat_server: ChatServer) -> None:
+    async with SocketIOClient(chat_server.url) as person:
+        token = await person.start_session(None)
+        await relay(chat_server.url, sender_of(token), "Vous reparlez avec Numécrivain.", SYSTEM_AUTHOR)
+        (message,) = await person.wait_for("bot_uttered")
+    assert message["handoff_ended"] is True
+
+
+async def test_oversized_frame_closes_the_connection_unread(chat_server: ChatServer) -> None:
+    async with SocketIOClient(chat_server.url) as client:
+        await client.start_session(None)
+        with pytest.raises(websockets.ConnectionClosed):
+            await client.emit("user_uttered", {"message": "x" * (MAX_FRAME_BYTES + 10)})
+            for _ in range(50):
+                await client.emit("user_uttered", {"message": "encore"})
+                await asyncio.sleep(0.05)
+    assert chat_server.received == []

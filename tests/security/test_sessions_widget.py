@@ -1,0 +1,125 @@
+"""The widget on a shared computer: history only in this tab, forgotten on "Fermer", after a handoff and when idle."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.chat_fakes import DEMO_ORIGIN, FakeChatServer, serve_demo_page
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+
+KEY = "numecrivain:https://chat.test"
+PRIVATE = "mon numéro fiscal 1234567890123"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is missing: run 'make browser' (make test does it)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], f"script errors in the page: {errors}"
+
+
+@pytest.fixture
+def server(page: Page) -> FakeChatServer:
+    fake = FakeChatServer()
+    fake.attach(page)
+    serve_demo_page(page)
+    return fake
+
+
+def start_and_say(page: Page, text: str) -> None:
+    page.goto(f"{DEMO_ORIGIN}/")
+    page.get_by_role("button", name=re.compile("Écrire à Numécrivain")).click()
+    expect(page.locator(".nc-bot").first).to_contain_text("Reçu : /greet")
+    page.locator("#nc-input").fill(text)
+    page.locator("#nc-input").press("Enter")
+    expect(page.locator(".nc-bot").last).to_contain_text(f"Reçu : {text}")
+
+
+def stored(page: Page) -> str:
+    """Everything the widget keeps in the browser, in both storages."""
+    return str(page.evaluate(f"[sessionStorage.getItem('{KEY}'), localStorage.getItem('{KEY}')]"))
+
+
+def test_history_is_kept_in_this_tab_only_never_in_local_storage(page: Page, server: FakeChatServer) -> None:
+    start_and_say(page, PRIVATE)
+    assert PRIVATE in str(page.evaluate(f"sessionStorage.getItem('{KEY}')"))
+    assert page.evaluate(f"localStorage.getItem('{KEY}')") is None
+    other_tab = page.context.new_page()
+    server.attach(other_tab)
+    serve_demo_page(other_tab)
+    try:
+        other_tab.goto(f"{DEMO_ORIGIN}/")
+        assert other_tab.evaluate(f"sessionStorage.getItem('{KEY}')") is None
+    finally:
+        other_tab.close()
+
+
+def test_close_button_forgets_the_conversation_and_the_session(page: Page, server: FakeChatServer) -> None:
+    start_and_say(page, PRIVATE)
+    page.get_by_role("button", name="Fermer la discussion").click()
+    assert PRIVATE not in stored(page)
+    page.reload()
+    page.get_by_role("button", name=re.compile("Écrire à Numécrivain")).click()
+    expect(page.locator(".nc-bot").first).to_contain_text("Reçu : /greet")
+    expect(page.locator(".nc-user")).to_have_count(0)
+    assert server.session_requests[-1] is None  # a new session, not the previous person's
+
+
+def test_escape_only_hides_the_chat(page: Page, server: FakeChatServer) -> None:
+    start_and_say(page, "ma carte vitale")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    assert "ma carte vitale" in stored(page)
+
+
+def test_end_of_a_handoff_stops_keeping_the_conversation(page: Page, server: FakeChatServer) -> None:
+    start_and_say(page, PRIVATE)
+    server.push({"id": "end-1", "text": "Vous reparlez avec Numécrivain.", "from": "agent", "agent": "Numécrivain",
+                 "handoff_ended": True})
+    expect(page.locator(".nc-agent").last).to_contain_text("Vous reparlez avec Numécrivain.")
+    page.locator("#nc-input").fill("merci")
+    page.locator("#nc-input").press("Enter")
+    expect(page.locator(".nc-bot").last).to_contain_text("Reçu : merci")
+    assert PRIVATE not in stored(page) and "merci" not in stored(page)
+    page.reload()
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    assert server.session_requests[-1] is None
+
+
+def test_idle_conversation_is_erased(page: Page, server: FakeChatServer) -> None:
+    page.clock.install()
+    start_and_say(page, PRIVATE)
+    page.clock.fast_forward("16:00")
+    expect(page.locator(".nc-msg", has_text=PRIVATE)).to_have_count(0)
+    expect(page.locator(".nc-note")).to_contain_text("Conversation effacée")
+    assert PRIVATE not in stored(page)
+
+
+def test_typed_slash_text_is_sent_without_the_button_mark(page: Page, server: FakeChatServer) -> None:
+    start_and_say(page, "/restart")
+    assert server.user_messages[-1]["message"] == "/restart"
+    assert "button" not in server.user_messages[-1]["metadata"]  # the server reads it as the word "restart"
+    assert server.user_messages[0]["metadata"]["button"] is True  # the greeting the widget itself sends
