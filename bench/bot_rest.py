@@ -52,7 +52,7 @@ def main() -> None:
             time.sleep(0.5)
         first_answer = time.monotonic() - started
         port = stack.rasa_url.rsplit(":", 1)[1]
-        rasa_pid = int(subprocess.run(["pgrep", "-f", f"rasa run --model .* --port {port} "],
+        rasa_pid = int(subprocess.run(["pgrep", "-f", f"bot.rasa_server --model .* --port {port} "],
                                       capture_output=True, text=True).stdout.split()[0])
         rss_loaded = rss_mib(rasa_pid)
         timings = []

@@ -8,6 +8,7 @@ loses its leading slashes, so "/restart" is read as the word "restart".
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
@@ -90,6 +91,22 @@ def text_for_rasa(text: str, *, clicked: bool, sender_id: str, offered: OfferedP
     if clicked and offered is not None and offered.was_offered(sender_id, stripped):
         return stripped
     return as_typed_text(text)
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address for per-address limits, or None when only a proxy is seen.
+
+    Behind the reverse proxy, Sanic gives the client's address once told to trust it (SANIC_PROXIES_COUNT or
+    SANIC_FORWARDED_SECRET). Without that, every client would share the proxy's local address: rather than
+    throttle everyone together, no per-address limit applies (the per-conversation limits still do).
+    """
+    if request.remote_addr:
+        return str(request.remote_addr)
+    try:
+        peer = ipaddress.ip_address(request.ip)
+    except ValueError:
+        return None
+    return None if peer.is_loopback or peer.is_private else str(peer)
 
 
 class BodyTooLargeError(Exception):

@@ -24,6 +24,7 @@ from bot.channels.inputs import (
     SLOW_DOWN_TEXT,
     BodyTooLargeError,
     as_typed_text,
+    client_address,
     is_too_long,
     read_body,
     too_long_reply,
@@ -34,16 +35,12 @@ logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "rest"
 SENDER_PREFIX = "rest:"
-MAX_BODY_BYTES = 16 * 1024  # a 1,000-character message in JSON, escaped, with room to spare
+# Room for a pasted letter, so that it gets the kind "too long" answer rather than an error; beyond, 413.
+MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 64
 # Per client address and per conversation; a person chatting sends a message every few seconds at most.
 PER_ADDRESS_LIMIT, PER_ADDRESS_SECONDS = 120, 60.0
 PER_CONVERSATION_LIMIT, PER_CONVERSATION_SECONDS = 20, 60.0
-
-
-def client_address(request: Request) -> str:
-    """The client's address as the proxy vouches for it (Sanic's PROXIES_COUNT / FORWARDED_SECRET), else the peer."""
-    return str(request.remote_addr or request.ip or "unknown")
 
 
 def conversation_id(sender: str) -> str:
@@ -90,7 +87,8 @@ class RestInput(InputChannel):
                 return _error(400, "'message' must be a string")
             sender_id = conversation_id(sender)
             address = client_address(request)
-            if not await allow_async("rest_address", address, PER_ADDRESS_LIMIT, PER_ADDRESS_SECONDS) \
+            if (address is not None and not await allow_async("rest_address", address, PER_ADDRESS_LIMIT,
+                                                               PER_ADDRESS_SECONDS)) \
                     or not await allow_async("rest_conversation", sender_id, PER_CONVERSATION_LIMIT,
                                              PER_CONVERSATION_SECONDS):
                 return response.json([{"recipient_id": sender, "text": SLOW_DOWN_TEXT}], status=429,

@@ -36,6 +36,7 @@ from bot.channels.inputs import (
     MAX_WEBCHAT_MESSAGE_CHARS,
     SLOW_DOWN_TEXT,
     OfferedPayloads,
+    client_address,
     is_too_long,
     text_for_rasa,
     too_long_reply,
@@ -92,13 +93,11 @@ def clean_metadata(raw: Any) -> dict[str, Any]:
     return metadata
 
 
-def client_address(sio: Any, sid: str, namespace: str | None) -> str:
-    """The socket's client address as the proxy vouches for it (Sanic's PROXIES_COUNT), else the peer."""
+def socket_address(sio: Any, sid: str, namespace: str | None) -> str | None:
+    """The socket's client address for per-address limits (see bot.channels.inputs.client_address)."""
     environ = sio.get_environ(sid, namespace=namespace or "/") or {}
     request = environ.get("sanic.request")
-    if request is not None:
-        return str(request.remote_addr or request.ip or "unknown")
-    return str(environ.get("REMOTE_ADDR") or "unknown")
+    return client_address(request) if request is not None else None
 
 
 class SeenMessages:
@@ -208,8 +207,9 @@ class WebChatInput(SocketIOInput):
             data = data if isinstance(data, dict) else {}
             session = signer.verify(data.get("session_id"))
             if session is None:
-                address = client_address(sio, sid, self.namespace)
-                if not await allow_async("webchat_session", address, SESSIONS_PER_ADDRESS, PER_SECONDS):
+                address = socket_address(sio, sid, self.namespace)
+                if address is not None and not await allow_async("webchat_session", address, SESSIONS_PER_ADDRESS,
+                                                                  PER_SECONDS):
                     await sio.emit("session_refused", {"text": SLOW_DOWN_TEXT}, room=sid, namespace=namespace)
                     return
                 session = signer.issue()
@@ -222,9 +222,11 @@ class WebChatInput(SocketIOInput):
             self.sessions.pop(sid, None)
 
         async def allowed(sid: str, sender_id: str) -> bool:
-            address = client_address(sio, sid, self.namespace)
-            return await allow_async("webchat_address", address, MESSAGES_PER_ADDRESS, PER_SECONDS) \
-                and await allow_async("webchat_conversation", sender_id, MESSAGES_PER_CONVERSATION, PER_SECONDS)
+            address = socket_address(sio, sid, self.namespace)
+            if address is not None and not await allow_async("webchat_address", address, MESSAGES_PER_ADDRESS,
+                                                             PER_SECONDS):
+                return False
+            return await allow_async("webchat_conversation", sender_id, MESSAGES_PER_CONVERSATION, PER_SECONDS)
 
         async def handle_message(sid: str, data: dict[str, Any] | None) -> dict[str, Any]:
             """Hand the message to Rasa once; the return value is the socket.io acknowledgement."""

@@ -33,7 +33,8 @@ _SEPARATOR = r"[ \x{00a0}\x{202f}.\-]"
 _MONTHS = (r"janv(?:ier)?|f[ée]v(?:rier)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t|sept(?:embre)?"
            r"|oct(?:obre)?|nov(?:embre)?|d[ée]c(?:embre)?")
 
-EMAIL = re2.compile(r"[\p{L}\p{N}_.+\-]+@[\p{L}\p{N}_\-]+(?:\.[\p{L}\p{N}_\-]+)+")
+# Also without a dot after the @: a reply may quote an address cut short ("jean.dupont@exemple.").
+EMAIL = re2.compile(r"[\p{L}\p{N}_.+\-]+@[\p{L}\p{N}_\-]+(?:\.[\p{L}\p{N}_\-]*)*")
 IBAN = re2.compile(r"(?i)\b[a-z]{2}\d{2}(?:[ \-]?[a-z0-9]{4}){2,7}(?:[ \-]?[a-z0-9]{1,4})?\b")
 # Corsican NIR (department 2A or 2B) has letters, so the digit-run rule below cannot see it whole.
 NIR_CORSICA = re2.compile(r"(?i)\b[1-478][ .]?\d{2}[ .]?\d{2}[ .]?2[ab][ .]?\d{3}[ .]?\d{3}(?:[ .]?\d{2})?\b")
@@ -95,9 +96,16 @@ def luhn_is_valid(digits: str) -> bool:
 
 
 def _iban(match: Any) -> str:
+    """IBAN_MASK when the match, or the match less a word or two it swallowed ("… 189 et"), is an IBAN."""
     found = match.group()
-    if sum(c.isdigit() for c in found) >= 8 and iban_is_valid(found):
-        return IBAN_MASK
+    candidate, tail = found, ""
+    for _ in range(3):
+        if sum(c.isdigit() for c in candidate) >= 8 and iban_is_valid(candidate):
+            return IBAN_MASK + tail
+        cut = max(candidate.rfind(" "), candidate.rfind("-"))
+        if cut <= 4:
+            break
+        candidate, tail = candidate[:cut], candidate[cut:] + tail
     return found  # not an IBAN: its digits (if many) are masked by the digit-run rule
 
 

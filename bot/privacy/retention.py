@@ -21,8 +21,19 @@ from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.db import get_engine, make_engine
+from bot.channels.sms.store import (
+    NO_NUMBER,
+    SEEN_RETENTION,
+    TRAFFIC_RETENTION,
+    sms_contacts,
+    sms_seen_messages,
+    sms_traffic,
+)
+from bot.db import get_engine, make_engine, metadata
+from bot.handoff.callbacks import callbacks_table
+from bot.handoff.store import OPEN_STATUSES, messages_table, requests_table
 from bot.privacy.redaction import redact_personal_data
+from bot.secretariat.store import reports_table
 
 logger = logging.getLogger(__name__)
 
@@ -81,18 +92,8 @@ def purge_tracker(engine: Engine, now: datetime, policy: RetentionPolicy) -> int
 
 def purge_project(engine: Engine, now: datetime, policy: RetentionPolicy) -> dict[str, int]:
     """Apply the retention periods to the project database (handoff, callbacks, SMS, reports)."""
-    from bot.channels.sms.store import (
-        NO_NUMBER,
-        SEEN_RETENTION,
-        TRAFFIC_RETENTION,
-        sms_contacts,
-        sms_seen_messages,
-        sms_traffic,
-    )
-    from bot.handoff.callbacks import callbacks_table
-    from bot.handoff.store import OPEN_STATUSES, messages_table, requests_table
-    from bot.secretariat.store import reports_table
-
+    metadata.create_all(engine, tables=[requests_table, messages_table, callbacks_table, sms_contacts, sms_traffic,
+                                        sms_seen_messages, reports_table])
     counts: dict[str, int] = {}
     conversation_cutoff = now - timedelta(days=policy.conversation_days)
     with engine.begin() as conn:

@@ -458,7 +458,7 @@ def register(app: Sanic) -> None:
 
     # ----- REST channel outbox and channel notifications -----
 
-    @app.get("/api/handoff/<sender_id:str>/messages")
+    @app.get("/api/handoff/<sender_id:str>/messages", unquote=True)  # ids such as "rest:…" arrive quoted
     async def outbox(request: Request, sender_id: str) -> response.HTTPResponse:
         """What agents wrote to a REST user; the key comes with the bot's 'a person will answer' message."""
         handoff = queue.latest_request_for(sender_id)
@@ -478,7 +478,7 @@ def register(app: Sanic) -> None:
             ],
         })
 
-    @app.post("/internal/handoff/<sender_id:str>/left")
+    @app.post("/internal/handoff/<sender_id:str>/left", unquote=True)
     async def user_left(request: Request, sender_id: str) -> response.HTTPResponse:
         """A channel tells us the user has gone (web chat closed for good, SMS STOP): the request expires."""
         expected = f"Bearer {app.ctx.settings.internal_token}"

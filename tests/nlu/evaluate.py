@@ -230,9 +230,14 @@ def main(argv: Sequence[str]) -> int:
     if len(argv) < 2 or argv[0] != "table":
         print("usage: python -m tests.nlu.evaluate table results/validation [results/test ...]", file=sys.stderr)
         return 2
-    for folder in argv[1:]:
-        print(rasa_report_table(Path(folder)))
-    return 0
+    written = 0
+    for folder in map(Path, argv[1:]):
+        if not (folder / "intent_report.json").exists():
+            print(f"{folder}: no intent_report.json, skipped", file=sys.stderr)
+            continue
+        print(rasa_report_table(folder))
+        written += 1
+    return 0 if written else 1
 
 
 if __name__ == "__main__":

@@ -10,15 +10,23 @@ raw-file scan of the project database tolerates it there, and only there.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import subprocess
+import sys
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from bot.channels.sms.pseudonym import pseudonymise
+from bot.db import get_engine
+from bot.handoff.callbacks import CallbackBook, callbacks_table
+from bot.paths import PROJECT_ROOT
 from bot.privacy.redaction import iban_is_valid, luhn_is_valid, nir_key_is_valid
 from tests.conftest import Stack
 from tests.e2e.rest import all_text, say
@@ -170,3 +178,39 @@ def test_personal_data_typed_on_every_channel_is_nowhere_in_what_the_stack_keeps
     tolerated = {f"{name}: SMS number" for name in ("numecrivain.db", "numecrivain.db-wal")}
     assert [finding for finding in raw if finding not in tolerated] == []
     assert (workdir / "stack.log").stat().st_size > 0
+
+
+def test_running_portal_purges_a_callback_past_its_period_on_its_own(stack: Stack) -> None:
+    engine = get_engine(stack.database_url)
+    old = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=8)
+    callback = CallbackBook(engine).add("06 12 34 56 70", "rest", None, None, now=old)
+    fresh = CallbackBook(engine).add("06 12 34 56 71", "rest", None, None)
+
+    def ids() -> set[int]:
+        with engine.connect() as conn:
+            return {row.id for row in conn.execute(select(callbacks_table.c.id))}
+
+    _wait_for(lambda: callback.id not in ids(), timeout=30)  # the test stack purges every 3 s
+    assert fresh.id in ids()
+    CallbackBook(engine).done(fresh.id)
+
+
+def test_erase_command_removes_an_sms_user_from_the_running_stack(stack: Stack) -> None:
+    phone = "+33639980089"
+    assert sms_send(stack, phone, "bonjour").status_code == 200
+    _wait_for(lambda: sms_replies(stack, phone))
+    pseudonym = pseudonymise(phone, stack.env["NUMECRIVAIN_SMS_PEPPER"])
+
+    def stored_rows() -> int:
+        with sqlite3.connect(stack.tracker_db) as tracker:
+            events = tracker.execute("SELECT count(*) FROM events WHERE sender_id = ?", (pseudonym,)).fetchone()[0]
+        with sqlite3.connect(stack.database_url.removeprefix("sqlite:///")) as project:
+            contacts = project.execute("SELECT count(*) FROM sms_contacts WHERE pseudonym = ?", (pseudonym,))
+            return int(events) + int(contacts.fetchone()[0])
+
+    assert stored_rows() > 1
+    erase = subprocess.run([sys.executable, "-m", "bot.privacy", "erase", "--phone", "06 39 98 00 89", "--yes"],
+                           cwd=PROJECT_ROOT, env=stack.env, capture_output=True, text=True, timeout=120, check=False)
+    assert erase.returncode == 0, erase.stderr[-2000:]
+    assert json.loads(erase.stdout)["erased"]["sms_contacts"] == 1
+    assert stored_rows() == 0

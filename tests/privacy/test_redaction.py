@@ -45,12 +45,14 @@ def test_checksums_tell_real_numbers_from_typos() -> None:
         ("0033612345678", PHONE_MASK),
         ("écrivez à jean.dupont@example.org", f"écrivez à {EMAIL_MASK}"),
         ("élodie.bérénice@exemple.fr", EMAIL_MASK),
+        ("« écrivez-moi à jean.dupont@exemple. »", f"« écrivez-moi à {EMAIL_MASK} »"),  # quoted, cut short
         (f"sécu {VALID_NIR}", f"sécu {NIR_MASK}"),
         ("sécu 185057800608491", f"sécu {NIR_MASK}"),
         ("sécu 1 85 05 78 006 084 36", f"sécu {NUMBER_MASK}"),  # wrong key: still masked
         ("corse 2 85 05 2A 006 084 12", f"corse {NIR_MASK}"),
         (f"iban {VALID_IBAN} merci", f"iban {IBAN_MASK} merci"),
         ("iban FR7630006000011234567890189", f"iban {IBAN_MASK}"),
+        ("FR7630006000011234567890189 et voilà", f"{IBAN_MASK} et voilà"),  # the word after is not swallowed
         (f"carte {VALID_CARD}", f"carte {CARD_MASK}"),
         ("fiscal 3012345678901", f"fiscal {TAX_NUMBER_MASK}"),
         ("allocataire 1234567", f"allocataire {NUMBER_MASK}"),
@@ -157,9 +159,9 @@ def test_hostile_input_of_50000_characters_is_redacted_in_one_pass(
 def _best_of(function: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time of this process: other processes on the machine do not count
         function()
-        times.append(time.perf_counter() - started)
+        times.append(time.process_time() - started)
     return min(times)
 
 

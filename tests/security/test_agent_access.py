@@ -147,7 +147,8 @@ async def test_guessing_a_password_is_stopped_but_cannot_lock_out_the_colleague(
                     for n in range(6)]
         assert statuses == [401] * 5 + [429]
         status, page = await _try_login(attacker, portal.url, "alice.martin", PASSWORD, "203.0.113.66")
-        assert status == 429 and "Trop d" in page and "15 minutes" in page  # even the right password, from the guessing address
+        # Even the right password is refused from the guessing address, for the rest of the window.
+        assert status == 429 and "Trop d" in page and "15 minutes" in page
         # Changing the header does not help a client that is not one of our proxies: see the next test.
     async with client() as colleague:
         status, _ = await _try_login(colleague, portal.url, "alice.martin", PASSWORD, "198.51.100.20")

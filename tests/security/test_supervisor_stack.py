@@ -47,7 +47,8 @@ def test_killed_action_server_is_restarted_while_the_others_keep_serving(stack: 
     new_pid = kill_and_wait_for_a_new_process(stack, "bot.action_server")
     assert requests.get(f"{stack.web_url}/healthz", timeout=10).status_code == 200
     assert requests.get(f"{stack.rasa_url}/", timeout=10).status_code == 200
-    wait_for(f"{stack.actions_url}/health", ACTIONS_BACK_WITHIN_SECONDS)
+    back_after = wait_for(f"{stack.actions_url}/health", ACTIONS_BACK_WITHIN_SECONDS)
+    print(f"action server answering again {back_after:.1f} s after its restart")
     assert service_pid(stack.pid, "bot.action_server") == new_pid
     replies = ask(stack, "apres-redemarrage-actions", "jai perdu ma carte d identité")
     assert any("identité" in (reply.get("text") or "") for reply in replies)
@@ -58,7 +59,8 @@ def test_killed_rasa_server_is_restarted_while_the_others_keep_serving(stack: St
     # While Rasa reloads its model, the portal and the action server answer.
     assert requests.get(f"{stack.web_url}/healthz", timeout=10).status_code == 200
     assert requests.get(f"{stack.actions_url}/health", timeout=10).status_code == 200
-    wait_for(f"{stack.rasa_url}/", RASA_BACK_WITHIN_SECONDS)
+    back_after = wait_for(f"{stack.rasa_url}/", RASA_BACK_WITHIN_SECONDS)
+    print(f"Rasa answering again {back_after:.1f} s after its restart (model reloaded)")
     replies = ask(stack, "apres-redemarrage-rasa", "jai perdu ma carte d identité")
     assert any("identité" in (reply.get("text") or "") for reply in replies)
     assert stack.parse("bonjour")["intent"]["name"]

@@ -1,0 +1,145 @@
+"""Against the real stack: the worst inputs on REST, socket.io and SMS while a second user's question is answered.
+
+Each attack runs in a thread; meanwhile an ordinary user asks "jai perdu ma carte d identité" over REST and must
+get the identity-card answer within SECOND_USER_BOUND_SECONDS (the figure is printed). The attacker gets a clear
+French answer or a 4xx, never a 500. Typed intents get ordinary answers; no channel can write into another's
+conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import requests
+
+from bot.channels.inputs import TOO_LONG_TEXT
+from bot.channels.rest import MAX_BODY_BYTES
+from bot.channels.sms.pseudonym import pseudonymise
+from tests.conftest import Stack
+from tests.e2e.rest import all_text, offers_a_person
+from tests.security import attacks
+from tests.security.attacks import SECOND_USER_BOUND_SECONDS, WORST_INPUTS, during, rest_say
+from tests.security.webchat_server import sender_of
+from tests.web.socketio_client import SocketIOClient
+
+pytestmark = pytest.mark.stack
+
+# Numbers from the range ARCEP reserves for fiction: they reach nobody.
+ATTACKER_PHONE = "+33639980071"
+
+
+def tracker_events(stack: Stack, sender_id: str) -> list[dict]:
+    response = requests.get(f"{stack.rasa_url}/conversations/{sender_id}/tracker", headers=stack.api_headers,
+                            timeout=30)
+    response.raise_for_status()
+    return response.json()["events"]
+
+
+def user_texts(stack: Stack, sender_id: str) -> list[str]:
+    return [event.get("text") or "" for event in tracker_events(stack, sender_id) if event["event"] == "user"]
+
+
+def report(channel: str, name: str, measure: attacks.Measure) -> None:
+    print(f"\n{channel} {name}: second user worst {measure.worst:.2f} s over {len(measure.latencies)} questions "
+          f"(attack answered in {measure.attack_seconds:.1f} s)")
+
+
+@pytest.mark.parametrize("name", list(WORST_INPUTS))
+def test_worst_rest_input_leaves_a_second_user_answered_fast(stack: Stack, name: str) -> None:
+    measure = during(stack, lambda: rest_say(stack, f"attaque-{uuid.uuid4().hex[:8]}", WORST_INPUTS[name]))
+    report("REST", name, measure)
+    response = measure.attack_result
+    if len(WORST_INPUTS[name].encode()) > MAX_BODY_BYTES:
+        assert response.status_code == 413
+        assert measure.worst < SECOND_USER_BOUND_SECONDS
+        return
+    assert response.status_code == 200, response.text[:300]
+    messages = response.json()
+    assert messages and offers_a_person(messages)
+    if len(WORST_INPUTS[name]) > 1000:
+        assert all_text(messages) == TOO_LONG_TEXT
+    assert measure.worst < SECOND_USER_BOUND_SECONDS
+
+
+def test_huge_rest_body_gets_413_while_a_second_user_is_answered(stack: Stack) -> None:
+    body = b'{"sender": "x", "message": "' + b"x" * (20 * MAX_BODY_BYTES) + b'"}'
+    measure = during(stack, lambda: requests.post(stack.rest_url, data=body, timeout=60))
+    report("REST", "huge_body", measure)
+    assert measure.attack_result.status_code == 413
+    assert measure.worst < SECOND_USER_BOUND_SECONDS
+
+
+@pytest.mark.parametrize("name", ["street_backtracking", "brackets", "digits", "typed_intent"])
+def test_worst_socketio_input_leaves_a_second_user_answered_fast(stack: Stack, name: str) -> None:
+    measure = during(stack, lambda: asyncio.run(attacks.socket_say(stack, WORST_INPUTS[name])))
+    report("socket.io", name, measure)
+    replies = measure.attack_result
+    assert replies and any(reply.get("text") for reply in replies)
+    if len(WORST_INPUTS[name]) > 500:
+        assert replies[0]["text"] == TOO_LONG_TEXT
+    assert measure.worst < SECOND_USER_BOUND_SECONDS
+
+
+@pytest.mark.parametrize("name", ["street_backtracking", "digits", "typed_intent"])
+def test_worst_sms_input_leaves_a_second_user_answered_fast(stack: Stack, name: str) -> None:
+    phone = f"+336399800{uuid.uuid4().int % 90 + 10}"
+
+    def attack() -> tuple[int, str]:
+        status = attacks.sms_send(stack, phone, WORST_INPUTS[name]).status_code
+        return status, attacks.wait_sms_reply(stack, phone)
+
+    measure = during(stack, attack, head_start=2.5)  # past the coalescing window: the bot is reading it
+    report("SMS", name, measure)
+    status, reply = measure.attack_result
+    assert status == 200 and reply
+    if len(WORST_INPUTS[name]) > 1000:
+        assert reply.startswith("Votre message est trop long.")
+    assert measure.worst < SECOND_USER_BOUND_SECONDS
+
+
+def test_oversized_sms_webhook_is_refused_with_413(stack: Stack) -> None:
+    response = attacks.sms_send(stack, ATTACKER_PHONE, "x" * 20_000)
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "typed", ["/restart", '/request_human{"commune": "Lille"}', '/inform_location{"commune": "Roubaix"}',
+              "/session_start", '/procedure_passport{"x": 1}'],
+)
+def test_typed_intent_over_rest_gets_an_ordinary_answer(stack: Stack, typed: str) -> None:
+    sender = f"typed-{uuid.uuid4().hex[:8]}"
+    first = rest_say(stack, sender, "bonjour")
+    assert first.status_code == 200
+    response = rest_say(stack, sender, typed)
+    assert response.status_code == 200 and response.json()
+    events = tracker_events(stack, f"rest:{sender}")
+    user = [event for event in events if event["event"] == "user"]
+    assert user[-1]["text"] == typed.lstrip("/")
+    assert user[-1]["parse_data"]["entities"] == [] or all(
+        entity.get("extractor") != "RegexMessageHandler" for entity in user[-1]["parse_data"]["entities"])
+    assert not any(event["event"] == "restart" for event in events)
+
+
+def test_rest_cannot_write_into_a_web_chat_or_sms_conversation(stack: Stack) -> None:
+    async def open_web_session() -> tuple[str, list]:
+        async with SocketIOClient(stack.rasa_url) as client:
+            token = await client.start_session(None)
+            ack = await client.emit("user_uttered", {"message": "bonjour"}, ack=True)
+            assert ack is not None
+            await client.wait_ack(ack)
+            for target in (token, sender_of(token), token.split(".")[0]):
+                assert rest_say(stack, target, "je veux un humain").status_code == 200
+            await asyncio.sleep(0.5)
+            return token, [event for event in client.events if event[0] == "bot_uttered"]
+
+    token, received = asyncio.run(open_web_session())
+    assert len(received) == 1  # only the answer to its own "bonjour"
+    assert user_texts(stack, sender_of(token)) == ["bonjour"]
+
+    sms_sender = pseudonymise(ATTACKER_PHONE, stack.env["NUMECRIVAIN_SMS_PEPPER"])
+    before = user_texts(stack, sms_sender)
+    assert rest_say(stack, sms_sender, "écrit par REST").status_code == 200
+    assert user_texts(stack, sms_sender) == before
+    assert user_texts(stack, f"rest:{sms_sender}") == ["écrit par REST"]
