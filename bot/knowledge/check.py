@@ -37,7 +37,7 @@ from bot.knowledge.contacts import (
 )
 from bot.knowledge.loader import KnowledgeError, load_procedures
 from bot.knowledge.model import Contact, Procedure
-from bot.knowledge.schema import FACT_FIELDS
+from bot.knowledge.schema import FACT_FIELDS, SMS_MAX_CHARS
 from bot.paths import DATA_DIR, KNOWLEDGE_DIR, PROCEDURES_DIR
 
 REVIEW_MAX_MONTHS = 12
@@ -114,6 +114,11 @@ def check_review_dates(procedures: Iterable[Procedure], today: date) -> list[Pro
         if procedure.verified is not None and procedure.verified < procedure.written:
             problems.append(Problem(where, f"`verified` ({procedure.verified}) is before `written` "
                                            f"({procedure.written}): the text changed after it was checked"))
+        if procedure.verified is not None:
+            for source in procedure.sources:
+                if source.seen < procedure.verified and set(source.backs) & set(FACT_FIELDS):
+                    problems.append(Problem(where, f"`verified` {procedure.verified} but source {source.id} was "
+                                                   f"read on {source.seen}: re-read it, or remove `verified`"))
         for source in procedure.sources:
             if source.review_by is not None and today > source.review_by:
                 problems.append(Problem(where, f"source {source.id} ({', '.join(source.backs) or 'no field'}) is "
@@ -173,9 +178,12 @@ def check_sms(procedures: Iterable[Procedure], contacts: dict[str, Contact] | No
         texts = [("sms", procedure.sms)] + [(f"case {c.id} sms", c.sms) for c in procedure.cases if c.sms]
         for label, raw in texts:
             try:
-                sms = expand(raw, contacts, sms=False)
+                sms = expand(raw, contacts, sms=True)  # as sent: contacts in GSM-7, the writer's text unchanged
             except ContactError:
                 continue  # reported by check_contacts_used
+            if len(sms) > SMS_MAX_CHARS:
+                problems.append(Problem(where, f"{label} has {len(sms)} characters once contacts are expanded "
+                                               f"(max {SMS_MAX_CHARS})"))
             if not is_gsm7(sms):
                 bad = sorted({c for c in sms if not is_gsm7(c)})
                 problems.append(Problem(where, f"{label} has characters outside GSM-7: {' '.join(bad)}"))

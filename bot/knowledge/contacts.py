@@ -120,7 +120,7 @@ def placeholders(text: str) -> list[tuple[str, str]]:
 
 
 def expand(text: str, contacts: dict[str, Contact] | None = None, sms: bool = False) -> str:
-    """Replace {contact:ID}, {phone:ID} and {name:ID}; GSM-7 for SMS. Unknown ids raise ContactError."""
+    """Replace {contact:ID}, {phone:ID} and {name:ID} (in GSM-7 for SMS). Unknown ids raise ContactError."""
     contacts = get_contacts() if contacts is None else contacts
 
     def replace(match: re.Match[str]) -> str:
@@ -129,13 +129,14 @@ def expand(text: str, contacts: dict[str, Contact] | None = None, sms: bool = Fa
         if contact is None:
             raise ContactError(f"unknown contact id {contact_id!r}")
         if kind == "name":
-            return contact.name
-        if kind == "phone":
-            return contact.phone or short_url(contact.url)
-        return describe(contact)
+            value = contact.name
+        elif kind == "phone":
+            value = contact.phone or short_url(contact.url)
+        else:
+            value = describe(contact)
+        return to_gsm7(value) if sms else value
 
-    expanded = PLACEHOLDER.sub(replace, text)
-    return to_gsm7(expanded) if sms else expanded
+    return PLACEHOLDER.sub(replace, text)
 
 
 def _number_pattern(phone: str) -> re.Pattern[str]:

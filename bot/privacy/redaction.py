@@ -7,7 +7,6 @@ IBAN mod 97, Luhn) only choose the label: a long run of digits is masked whether
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -52,15 +51,20 @@ _DECIMAL = re2.compile(r"\d{1,3}[.,]\d+")  # 50.63000, 3,5: coordinates of a pla
 CONTACTS_FILE = PROJECT_ROOT / "data" / "knowledge" / "contacts.yml"
 
 
-@functools.lru_cache(maxsize=1)
+_public_numbers: frozenset[str] | None = None
+
+
 def public_numbers() -> frozenset[str]:
     """The digits of the official numbers we give out ourselves (contacts.yml): never masked."""
-    try:
-        contacts = yaml.safe_load(CONTACTS_FILE.read_text(encoding="utf-8")) or []
-    except (OSError, yaml.YAMLError):
-        return frozenset()
-    phones = (str(c.get("phone") or "") for c in contacts if isinstance(c, dict))
-    return frozenset(digits for digits in ("".join(ch for ch in p if ch.isdigit()) for p in phones) if digits)
+    global _public_numbers
+    if _public_numbers is None:
+        try:
+            contacts = yaml.safe_load(CONTACTS_FILE.read_text(encoding="utf-8")) or []
+        except (OSError, yaml.YAMLError):
+            return frozenset()  # not cached: read again next time (a file being edited)
+        phones = (str(c.get("phone") or "") for c in contacts if isinstance(c, dict))
+        _public_numbers = frozenset(d for d in ("".join(ch for ch in p if ch.isdigit()) for p in phones) if d)
+    return _public_numbers
 
 
 def nir_key_is_valid(nir: str) -> bool:

@@ -97,7 +97,7 @@ def demo_page(rasa_url: str) -> str:
       <li><h3>Écrire à Numécrivain</h3><p>Le bouton en bas de la page ouvre la discussion.
         Il marche au clavier : touche Tab puis Entrée.</p></li>
       <li><h3>Appeler</h3><p>{help_name} : <a href="{help_tel}">{help_phone}</a>
-        (renseignements sur les démarches, prix d'un appel).</p></li>
+        (renseignements sur les démarches administratives).</p></li>
       <li><h3>Venir sur place</h3><p>En mairie, dans un espace France Services ou un lieu de médiation numérique
         près de chez vous.</p></li>
     </ul>

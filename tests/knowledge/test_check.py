@@ -69,6 +69,12 @@ def test_review_date_more_than_a_year_ahead_fails(data: Path, capsys: pytest.Cap
     assert code == 1 and "more than 12 months after written" in out
 
 
+def test_verified_entry_with_a_source_read_earlier_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _set(data, verified="2026-12-01", written="2026-11-28")  # the sample's only source was read on 2026-11-28
+    code, out = _run(data, capsys)
+    assert code == 1 and "`verified` 2026-12-01 but source sp-F14929 was read on 2026-11-28" in out
+
+
 def test_verified_in_the_future_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _set(data, verified="2026-12-24", review_by="2027-06-01")
     code, out = _run(data, capsys)
@@ -102,6 +108,12 @@ def test_sms_on_the_old_domain_fails(data: Path, capsys: pytest.CaptureFixture[s
     _set(data, sms="Passeport: 86 EUR pour un adulte. Infos: service-public.fr/particuliers/vosdroits/F14929")
     code, out = _run(data, capsys)
     assert code == 1 and "sms: names the old domain" in out and "sms lacks the main official link" in out
+
+
+def test_sms_longer_than_300_characters_once_expanded_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _set(data, sms="Aide: {contact:helpline}. " + "x" * 200 + " service-public.gouv.fr/particuliers/vosdroits/F14929")
+    code, out = _run(data, capsys)
+    assert code == 1 and "sms has 314 characters once contacts are expanded (max 300)" in out
 
 
 def test_case_sms_without_the_main_link_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:

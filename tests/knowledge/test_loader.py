@@ -37,7 +37,7 @@ def test_volatile_source_brings_the_next_review_forward(tmp_path: Path) -> None:
     ("change", "expected"),
     [
         ({"sms": "Coût: ça dépend, vérifiez la pièce"}, "GSM-7"),
-        ({"sms": "x" * 301}, "sms"),
+        ({"sms": "x" * 381}, "sms"),
         ({"links": [{"title": "Site", "url": "http://example.org"}]}, "links/0/url"),
         ({"where": ["lune"]}, "where/0"),
         ({"steps": ["Une seule étape."]}, "steps"),

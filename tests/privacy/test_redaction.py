@@ -22,7 +22,14 @@ from bot.privacy import (
     redact_data,
     redact_personal_data,
 )
-from bot.privacy.redaction import PATTERNS, iban_is_valid, luhn_is_valid, nir_key_is_valid
+from bot.privacy.redaction import (
+    MIN_DIGITS_IN_RUN,
+    PATTERNS,
+    iban_is_valid,
+    luhn_is_valid,
+    nir_key_is_valid,
+    public_numbers,
+)
 
 VALID_NIR = "1 85 05 78 006 084 91"
 VALID_IBAN = "FR76 3000 6000 0112 3456 7890 189"
@@ -77,7 +84,6 @@ def test_personal_data_is_masked(text: str, expected: str) -> None:
         "année scolaire 2024-2025",
         "le timbre coûte 86 €, 1 000 € au plus, 17,50 € le timbre",
         "ouvert Mo-Fr 09:00-17:00, rendez-vous le 12 mars",
-        "Solidarité Numérique : 01 70 772 372 (appel gratuit)",  # our own contacts are public
         "Allô Service Public : 39 39",
         "https://www.openstreetmap.org/?mlat=50.63000&mlon=3.06000#map=17/50.63000/3.06000",  # a place, not a person
         "https://www.service-public.fr/particuliers/vosdroits/F1342",
@@ -87,6 +93,14 @@ def test_personal_data_is_masked(text: str, expected: str) -> None:
 )
 def test_ordinary_text_is_kept(text: str) -> None:
     assert redact_personal_data(text) == text
+
+
+def test_official_numbers_we_give_out_are_kept() -> None:
+    """Numbers of data/knowledge/contacts.yml are public: a bot answer keeps them in the history."""
+    numbers = sorted(number for number in public_numbers() if len(number) >= MIN_DIGITS_IN_RUN)
+    assert numbers, "contacts.yml lists official phone numbers"
+    spaced = " ".join(numbers[0][i:i + 2] for i in range(0, len(numbers[0]), 2))
+    assert redact_personal_data(f"Appelez le {spaced}.") == f"Appelez le {spaced}."
 
 
 def test_every_field_of_an_event_is_redacted_and_positions_dropped() -> None:

@@ -40,6 +40,7 @@ async def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterat
         await message.output_channel.send_text_message(message.sender_id, f"reçu : {message.text}")
 
     app = Sanic(f"rest_channel_test_{next(_apps)}")
+    app.config.PROXIES_COUNT = 1  # as behind the reverse proxy: X-Forwarded-For names the client
     app.blueprint(RestInput().blueprint(bot), url_prefix="/webhooks/rest")
     started = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
     assert started is not None
@@ -125,16 +126,29 @@ async def test_malformed_requests_get_400_not_500(server: RestServer, body: byte
 async def test_one_conversation_sending_too_fast_is_slowed_down_in_french(server: RestServer,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rest, "PER_CONVERSATION_LIMIT", 3)
-    statuses = [(await post(server.url, {"sender": "pressé", "message": f"question {i}"}))[0] for i in range(5)]
+    statuses = [(await post(server.url, {"sender": "pressé", "message": f"question {i}"}))[0] for i in range(6)]
     status, answer = await post(server.url, {"sender": "pressé", "message": "encore"})
     other, _ = await post(server.url, {"sender": "quelqu'un d'autre", "message": "bonjour"})
-    assert statuses[:3] == [200, 200, 200] and set(statuses[3:]) == {429}
+    # A sliding window across a minute boundary may let one more through (bot.security.ratelimit).
+    assert statuses[:3] == [200, 200, 200] and statuses[-1] == 429
     assert status == 429 and answer == [{"recipient_id": "pressé", "text": SLOW_DOWN_TEXT}]
     assert other == 200
-    assert len(server.received) == 4
+    assert len(server.received) == statuses.count(200) + 1
 
 
 async def test_one_address_sending_too_fast_is_slowed_down(server: RestServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rest, "PER_ADDRESS_LIMIT", 4)
-    statuses = [(await post(server.url, {"sender": f"id-{i}", "message": "bonjour"}))[0] for i in range(6)]
-    assert statuses == [200] * 4 + [429] * 2
+    client = {"X-Forwarded-For": "203.0.113.5"}
+    statuses = [(await post(server.url, {"sender": f"id-{i}", "message": "bonjour"}, headers=client))[0]
+                for i in range(6)]
+    other, _ = await post(server.url, {"sender": "id-x", "message": "bonjour"},
+                          headers={"X-Forwarded-For": "203.0.113.6"})
+    assert statuses[:4] == [200] * 4 and statuses[-1] == 429  # one more may pass across a minute boundary
+    assert other == 200
+
+
+async def test_without_a_trusted_proxy_header_local_peers_are_not_throttled_together(
+        server: RestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rest, "PER_ADDRESS_LIMIT", 2)
+    statuses = [(await post(server.url, {"sender": f"id-{i}", "message": "bonjour"}))[0] for i in range(4)]
+    assert statuses == [200] * 4

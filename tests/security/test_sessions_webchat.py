@@ -13,6 +13,8 @@ import pytest
 import websockets
 from rasa.core.channels.channel import UserMessage
 
+from bot.channels import webchat
+from bot.channels.inputs import SLOW_DOWN_TEXT
 from bot.channels.sessions import SESSION_TTL_SECONDS, SessionSigner
 from bot.channels.webchat import MAX_FRAME_BYTES
 from bot.handoff.transcript import SYSTEM_AUTHOR
@@ -126,3 +128,16 @@ async def test_oversized_frame_closes_the_connection_unread(chat_server: ChatSer
                 await client.emit("user_uttered", {"message": "encore"})
                 await asyncio.sleep(0.05)
     assert chat_server.received == []
+
+
+async def test_conversation_sending_too_fast_is_slowed_down_in_french(chat_server: ChatServer,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webchat, "MESSAGES_PER_CONVERSATION", 2)
+    async with SocketIOClient(chat_server.url) as client:
+        await client.start_session(None)
+        answers = [await say(client, f"question {i}") for i in range(4)]
+        replies = await client.wait_for("bot_uttered", count=4)
+    # A sliding window across a minute boundary may let one more through (bot.security.ratelimit).
+    assert [answer["handled"] for answer in answers[:2]] == [True, True] and answers[-1]["handled"] is False
+    assert answers[-1]["error"] == "rate_limited" and replies[-1]["text"] == SLOW_DOWN_TEXT
+    assert len(chat_server.received) == sum(answer["handled"] for answer in answers)
