@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help run test train eval shell sms agent lint check-content content-report places install browser audit clean
+.PHONY: help run test train eval shell sms agent lint check-content content-report places install browser audit review-nlu clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -93,6 +93,10 @@ eval: $(MODEL)  ## Validation, test-set and cross-validation reports (confusion 
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 3 --out results/cross-validation
 	$(PY) -m tests.nlu.evaluate table results/validation results/test results/cross-validation
 	@echo "Reports: results/{validation,test,cross-validation}/intent_report.md, intent_confusion_matrix.png"
+
+review-nlu: $(VENV)/.installed  ## Misunderstood messages to review (masked); add one: make review-nlu ADD=<id> INTENT=<intent>
+	@if [ -n "$(ADD)" ]; then $(PY) -m bot.understanding.review add "$(ADD)" --intent "$(INTENT)"; \
+	else $(PY) -m bot.understanding.review list; fi
 
 check-content: $(VENV)/.installed  ## Check the knowledge base (sources, dates, SMS, URLs, contacts)
 	$(PY) -m bot.knowledge.check

@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 
 from rasa_sdk import utils as sdk_utils
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot.service_auth import bearer_matches
+from bot.service_auth import WeakSecretError, bearer_matches, require_strong_secret
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -31,8 +32,7 @@ MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 def create_action_app(secret: str, actions_package: str = "actions") -> Sanic:
     """rasa-sdk's app with our actions, a secret on every route but /health, and errors without the payload."""
-    if not secret:
-        raise ValueError("the action server needs a secret (NUMECRIVAIN_ACTIONS_TOKEN)")
+    require_strong_secret("NUMECRIVAIN_ACTIONS_TOKEN", secret)
     app = create_app(actions_package, cors_origins="")  # only Rasa calls it: no browser, so no CORS
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
 
@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sdk_utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     sdk_utils.update_sanic_log_level()
-    app = create_action_app(get_settings().actions_token, args.actions)
+    try:
+        app = create_action_app(get_settings().actions_token, args.actions)
+    except WeakSecretError as exc:
+        sys.exit(f"Numécrivain: {exc}")
     logger.info("Action server on http://%s:%d (Authorization required)", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False, motd=False)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.channels.sms.config import sms_gateway_configured, uses_fake_gateway
 from bot.paths import MODELS_DIR, PROJECT_ROOT, VAR_DIR
+from bot.service_auth import WeakSecretError, require_strong_secret
 from bot.settings import _local_secret, get_settings, private_var_dir
 
 BIN = Path(sys.executable).parent
@@ -248,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Numécrivain: {exc}", file=sys.stderr)
         return 1
     env = service_env(ports)
+    try:
+        for name in ("RASA_API_TOKEN", "NUMECRIVAIN_ACTIONS_TOKEN", "NUMECRIVAIN_INTERNAL_TOKEN"):
+            require_strong_secret(name, env[name])
+    except WeakSecretError as exc:
+        print(f"Numécrivain: {exc}", file=sys.stderr)
+        return 1
     supervisor = Supervisor.from_environment()
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGINT, _stop_on_signal)

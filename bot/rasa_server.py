@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.service_auth import RASA_JWT_METHOD
+from bot.service_auth import RASA_JWT_METHOD, WeakSecretError, require_strong_secret
 from bot.settings import get_settings
 
 FORBIDDEN_OPTIONS = ("--auth-token", "--jwt-secret", "-t")
@@ -28,8 +28,12 @@ def rasa_argv(options: list[str], jwt_secret: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     options = list(sys.argv[1:] if argv is None else argv)
+    try:
+        secret = require_strong_secret("RASA_API_TOKEN", get_settings().rasa_api_token)
+    except WeakSecretError as exc:
+        sys.exit(f"Numécrivain: {exc}")
     # Only this process's copy of argv changes: /proc/<pid>/cmdline (what ps shows) keeps the original.
-    sys.argv = rasa_argv(options, get_settings().rasa_api_token)
+    sys.argv = rasa_argv(options, secret)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -15,6 +15,19 @@ import jwt
 RASA_JWT_METHOD = "HS256"
 RASA_JWT_LIFETIME_SECONDS = 300
 RASA_API_USER = "numecrivain"
+MIN_SECRET_LENGTH = 32  # HS256 wants a key of at least 256 bits (RFC 7518, 3.2)
+
+
+class WeakSecretError(ValueError):
+    """A shared secret too short to be trusted: the service refuses to start with it."""
+
+
+def require_strong_secret(name: str, value: str) -> str:
+    """The secret itself, or WeakSecretError naming the variable (never the value)."""
+    if len(value) < MIN_SECRET_LENGTH:
+        raise WeakSecretError(f"{name} must be at least {MIN_SECRET_LENGTH} characters long "
+                              f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    return value
 
 
 def bearer_header(secret: str) -> dict[str, str]:

@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(document)
             return 0
         if not args.yes:
-            answer = input("Effacer définitivement toutes les données de cette personne ? (oui/non) ")
+            try:
+                answer = input("Effacer définitivement toutes les données de cette personne ? (oui/non) ")
+            except EOFError:  # no terminal: only --yes may erase
+                answer = ""
             if answer.strip().lower() not in ("oui", "o", "yes", "y"):
                 print("Rien n'a été effacé.", file=sys.stderr)
                 return 2

@@ -73,7 +73,7 @@ def _reflect(engine: Engine) -> list[Table]:
     return list(metadata.sorted_tables)
 
 
-def _matches(connection: Connection, tables: list[Table], person: Person) -> Iterator[tuple[Table, Any]]:
+def _matches(tables: list[Table], person: Person) -> Iterator[tuple[Table, Any]]:
     """(table, WHERE clause) for the person's own rows, then for rows that refer to them by a foreign key."""
     matched: dict[str, tuple[Table, Any]] = {}
     for table in tables:
@@ -116,7 +116,7 @@ def export_person(person: Person, engines: Iterable[Engine]) -> dict[str, Any]:
     for engine in engines:
         reflected = _reflect(engine)
         with engine.connect() as connection:
-            for table, where in _matches(connection, reflected, person):
+            for table, where in _matches(reflected, person):
                 rows = connection.execute(select(table).where(where)).all()
                 if rows:
                     tables.setdefault(table.name, []).extend(_row(table, row) for row in rows)
@@ -129,10 +129,25 @@ def erase_person(person: Person, engines: Iterable[Engine]) -> dict[str, int]:
     for engine in engines:
         reflected = _reflect(engine)
         with engine.begin() as connection:
-            found = list(_matches(connection, reflected, person))
+            overwrite_deleted_rows(connection)
+            found = list(_matches(reflected, person))
             # Children (matched through a foreign key) refer to their parents' rows: delete them first.
             for table, where in sorted(found, key=lambda item: -reflected.index(item[0])):
                 deleted = connection.execute(delete(table).where(where)).rowcount
                 if deleted:
                     counts[table.name] = counts.get(table.name, 0) + int(deleted)
+        checkpoint(engine)
     return counts
+
+
+def overwrite_deleted_rows(connection: Connection) -> None:
+    """SQLite: zero what this connection deletes, instead of leaving it in free pages (a no-op elsewhere)."""
+    if connection.engine.url.get_backend_name() == "sqlite":
+        connection.exec_driver_sql("PRAGMA secure_delete = ON")
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: copy the write-ahead log into the database file and empty it, so old pages leave it too."""
+    if engine.url.get_backend_name() == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

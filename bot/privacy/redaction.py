@@ -25,6 +25,9 @@ NUMBER_MASK = "[numéro masqué]"
 DATE_MASK = "[date masquée]"
 POSITION_MASK = "[position masquée]"
 
+MASKS = (EMAIL_MASK, PHONE_MASK, NIR_MASK, IBAN_MASK, CARD_MASK, TAX_NUMBER_MASK, NUMBER_MASK, DATE_MASK,
+         POSITION_MASK)
+
 # A run of at least this many digits is personal (CAF allocataire numbers have 7; postcodes 5, years 4).
 MIN_DIGITS_IN_RUN = 7
 
@@ -165,6 +168,11 @@ def redact_personal_data(text: str, region: str = "FR") -> str:
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
     return text
+
+
+def contains_personal_data(text: str) -> bool:
+    """True when the text holds personal data, or the mask of some (a message read back from the history)."""
+    return any(mask in text for mask in MASKS) or redact_personal_data(text) != text
 
 
 # Keys whose string values are identifiers we wrote (never typed by a person): left as they are.

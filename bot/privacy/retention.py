@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.sms.store import (
     NO_NUMBER,
@@ -32,30 +31,37 @@ from bot.channels.sms.store import (
 from bot.db import get_engine, make_engine, metadata
 from bot.handoff.callbacks import callbacks_table
 from bot.handoff.store import OPEN_STATUSES, messages_table, requests_table
+from bot.privacy.person import overwrite_deleted_rows
 from bot.privacy.redaction import redact_personal_data
 from bot.secretariat.store import reports_table
 
 logger = logging.getLogger(__name__)
+MAX_SETTING = 36_500  # a hundred years (days) or 25 days (minutes): beyond, a typo
 
 
-def _days(name: str, default: float) -> float:
+def _positive_number(name: str, default: float) -> float:
+    """A positive number from the environment (days or minutes), else the default."""
     try:
         value = float(os.environ.get(name, "").strip() or default)
     except ValueError:
-        logger.warning("%s is not a number of days; %s is used.", name, default)
+        logger.warning("%s is not a number; %s is used.", name, default)
         return default
-    return value if value > 0 else default
+    return value if 0 < value <= MAX_SETTING else default  # also refuses nan and inf
+
+
+def _setting(suffix: str, default: float) -> float:
+    return _positive_number(f"NUMECRIVAIN_RETENTION_{suffix}", default)
 
 
 @dataclass(frozen=True)
 class RetentionPolicy:
     """The retention periods in force (read from the environment when built)."""
 
-    conversation_days: float = field(default_factory=lambda: _days("NUMECRIVAIN_RETENTION_CONVERSATION_DAYS", 30))
-    callback_days: float = field(default_factory=lambda: _days("NUMECRIVAIN_RETENTION_CALLBACK_DAYS", 7))
-    sms_contact_days: float = field(default_factory=lambda: _days("NUMECRIVAIN_RETENTION_SMS_CONTACT_DAYS", 30))
+    conversation_days: float = field(default_factory=lambda: _setting("CONVERSATION_DAYS", 30))
+    callback_days: float = field(default_factory=lambda: _setting("CALLBACK_DAYS", 7))
+    sms_contact_days: float = field(default_factory=lambda: _setting("SMS_CONTACT_DAYS", 30))
     purge_interval_minutes: float = field(
-        default_factory=lambda: _days("NUMECRIVAIN_PURGE_INTERVAL_MINUTES", 60)
+        default_factory=lambda: _positive_number("NUMECRIVAIN_PURGE_INTERVAL_MINUTES", 60)
     )
 
 
@@ -87,6 +93,7 @@ def purge_tracker(engine: Engine, now: datetime, policy: RetentionPolicy) -> int
         return 0
     cutoff = (now.replace(tzinfo=timezone.utc) - timedelta(days=policy.conversation_days)).timestamp()
     with engine.begin() as conn:
+        overwrite_deleted_rows(conn)
         return int(conn.execute(text("DELETE FROM events WHERE timestamp < :cutoff"), {"cutoff": cutoff}).rowcount)
 
 
@@ -97,6 +104,7 @@ def purge_project(engine: Engine, now: datetime, policy: RetentionPolicy) -> dic
     counts: dict[str, int] = {}
     conversation_cutoff = now - timedelta(days=policy.conversation_days)
     with engine.begin() as conn:
+        overwrite_deleted_rows(conn)
         ended = select(requests_table.c.id).where(
             requests_table.c.status.not_in(OPEN_STATUSES),
             func.coalesce(requests_table.c.closed_at, requests_table.c.requested_at) < conversation_cutoff,
@@ -150,7 +158,7 @@ async def purge_periodically(policy: RetentionPolicy | None = None, database_url
             counts = await asyncio.to_thread(lambda: purge(None, policy, get_engine(database_url)))
             if any(counts.values()):
                 logger.info("Retention purge: %s", {k: v for k, v in counts.items() if v})
-        except (SQLAlchemyError, OSError) as exc:
+        except Exception as exc:  # the schedule must survive a database hiccup; the message may quote data
             logger.error("Retention purge failed (%s); retrying at the next interval.", type(exc).__name__)
         await asyncio.sleep(policy.purge_interval_minutes * 60)
 

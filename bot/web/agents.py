@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from sanic import Sanic, response
@@ -458,10 +458,10 @@ def register(app: Sanic) -> None:
 
     # ----- REST channel outbox and channel notifications -----
 
-    @app.get("/api/handoff/<sender_id:str>/messages", unquote=True)  # ids such as "rest:…" arrive quoted
+    @app.get("/api/handoff/<sender_id:str>/messages")
     async def outbox(request: Request, sender_id: str) -> response.HTTPResponse:
         """What agents wrote to a REST user; the key comes with the bot's 'a person will answer' message."""
-        handoff = queue.latest_request_for(sender_id)
+        handoff = queue.latest_request_for(unquote(sender_id))  # ids such as "rest:…" arrive quoted
         key = request.args.get("key") or ""
         if handoff is None or not hmac.compare_digest(key, handoff.outbox_key):
             return _error("Aucune demande en cours pour cette conversation, ou clé invalide.", 404)
@@ -478,13 +478,13 @@ def register(app: Sanic) -> None:
             ],
         })
 
-    @app.post("/internal/handoff/<sender_id:str>/left", unquote=True)
+    @app.post("/internal/handoff/<sender_id:str>/left")
     async def user_left(request: Request, sender_id: str) -> response.HTTPResponse:
         """A channel tells us the user has gone (web chat closed for good, SMS STOP): the request expires."""
         expected = f"Bearer {app.ctx.settings.internal_token}"
         if not hmac.compare_digest(request.headers.get("authorization", "").encode(), expected.encode()):
             return _error("unauthorized", 401)
-        handoff = await desk().user_left(sender_id)
+        handoff = await desk().user_left(unquote(sender_id))
         return _json({"expired": handoff is not None})
 
 

@@ -18,7 +18,7 @@ from bot.service_auth import rasa_api_authorised
 from bot.settings import Settings
 from tests.conftest import free_port
 
-RASA_TOKEN, INTERNAL_TOKEN = "rasa-test-token", "internal-test-token"
+RASA_TOKEN, INTERNAL_TOKEN = "rasa-test-token-long-enough-for-hs256", "internal-test-token"
 FIXED_NOW = datetime(2024, 3, 11, 9, 30)  # a Monday, 10:30 in Lille (naive UTC as stored)
 
 

@@ -84,7 +84,7 @@ def test_erase_by_conversation_id_without_its_channel_prefix(databases: tuple[En
 
 
 def test_erase_by_phone_leaves_nothing_of_that_person_and_everything_of_others(
-    databases: tuple[Engine, Engine]
+    databases: tuple[Engine, Engine], tmp_path: Path
 ) -> None:
     project, _ = databases
     counts = erase_person(Person.by_phone("+33 6 12 34 56 78", PEPPER), databases)
@@ -95,6 +95,9 @@ def test_erase_by_phone_leaves_nothing_of_that_person_and_everything_of_others(
         assert [row.phone for row in conn.execute(select(callbacks_table))] == ["+33612345679"]
         assert [row.phone for row in conn.execute(select(sms_contacts))] == ["+33699999999"]
         assert conn.execute(select(sms_traffic)).all() == []
+    files = b"".join(path.read_bytes() for path in tmp_path.iterdir() if ".db" in path.name)
+    assert b"+33612345678" not in files, "the erased number is left in no database file"
+    assert pseudonymise(PHONE, PEPPER).encode() not in files
 
 
 def test_cli_exports_to_a_private_file_and_erases_after_confirmation(

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -125,7 +126,7 @@ def _wait_for(predicate: object, timeout: float = 60) -> object:
 
 
 @pytest.fixture(scope="module")
-def agent(stack: Stack) -> AgentClient:
+def agent(stack: Stack) -> Iterator[AgentClient]:
     create_agent(stack.env, "agent.privacy", PASSWORD)
     client = AgentClient(stack.web_url, "agent.privacy", PASSWORD)
     client.set_available(True)

@@ -19,6 +19,7 @@ from bot.privacy import (
     PHONE_MASK,
     POSITION_MASK,
     TAX_NUMBER_MASK,
+    contains_personal_data,
     redact_data,
     redact_personal_data,
 )
@@ -93,6 +94,12 @@ def test_personal_data_is_masked(text: str, expected: str) -> None:
 )
 def test_ordinary_text_is_kept(text: str) -> None:
     assert redact_personal_data(text) == text
+
+
+def test_personal_data_or_its_mask_is_recognised() -> None:
+    assert contains_personal_data("je suis née le 12/03/1985")
+    assert contains_personal_data(f"je suis née le {DATE_MASK}")  # read back from the history
+    assert not contains_personal_data("jai perdu ma carte d identité à Lille 59000")
 
 
 def test_official_numbers_we_give_out_are_kept() -> None:

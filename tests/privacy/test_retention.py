@@ -89,8 +89,11 @@ def test_purge_deletes_what_is_past_its_period_and_keeps_the_rest(project: Engin
 def test_periods_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, project: Engine, tmp_path: Path) -> None:
     monkeypatch.setenv("NUMECRIVAIN_RETENTION_CONVERSATION_DAYS", "60")
     monkeypatch.setenv("NUMECRIVAIN_RETENTION_CALLBACK_DAYS", "not a number")
+    monkeypatch.setenv("NUMECRIVAIN_RETENTION_SMS_CONTACT_DAYS", "inf")
+    monkeypatch.setenv("NUMECRIVAIN_PURGE_INTERVAL_MINUTES", "-5")
     policy = RetentionPolicy()
     assert (policy.conversation_days, policy.callback_days, policy.sms_contact_days) == (60, 7, 30)
+    assert policy.purge_interval_minutes == 60
     tracker = _tracker(tmp_path / "tracker.db", [("rest:old", _epoch(NOW - timedelta(days=31)))])
     assert purge(NOW, policy, project, tracker)["events"] == 0
 

@@ -24,7 +24,7 @@ from bot.service_auth import rasa_api_authorised
 from tests.conftest import free_port
 from tests.secretariat.trackers_helper import write_tracker
 
-STUB_RASA_TOKEN = "stub-rasa-token"
+STUB_RASA_TOKEN = "stub-rasa-token-long-enough-for-hs256"
 
 
 @dataclass

@@ -94,6 +94,14 @@ def test_every_action_server_route_but_health_wants_the_secret(stack: Stack) -> 
     assert listed.status_code == 200 and {"name": "action_request_human"} in listed.json()
 
 
+def test_action_server_refuses_an_oversized_body_unread(stack: Stack) -> None:
+    body = b'{"next_action": "action_request_human", "padding": "' + b"x" * (9 * 1024 * 1024) + b'"}'
+    response = requests.post(f"{stack.actions_url}/webhook", data=body, timeout=60,
+                             headers={**bearer_header(stack.actions_token), "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert requests.get(f"{stack.actions_url}/health", timeout=10).status_code == 200
+
+
 def test_action_server_error_does_not_echo_the_conversation(stack: Stack) -> None:
     broken = {"next_action": "action_request_human", "sender_id": "x", "tracker": f"appelez-moi au {PHONE}",
               "domain": {}, "version": "3.6.21"}

@@ -21,6 +21,7 @@ from bot.channels.sms.config import SmsConfig, android_api_url, uses_fake_gatewa
 from bot.db import make_engine
 from bot.launcher import Ports, commands
 from bot.paths import PROJECT_ROOT
+from bot.service_auth import WeakSecretError
 from devtools.audit import IGNORE_FILE, accepted_vulnerabilities, read_report
 
 PHONE = "+33612345678"
@@ -57,6 +58,27 @@ def test_secret_left_readable_by_others_is_made_private_again(tmp_path: Path, mo
     monkeypatch.delenv("NUMECRIVAIN_TEST_SECRET", raising=False)
     assert bot.settings.local_secret("NUMECRIVAIN_TEST_SECRET") == "old-secret"
     assert mode(var) == 0o700 and mode(leaked) == 0o600
+
+
+@pytest.mark.parametrize("module,variable", [("bot.rasa_server", "RASA_API_TOKEN"),
+                                             ("bot.action_server", "NUMECRIVAIN_ACTIONS_TOKEN"),
+                                             ("bot.launcher", "NUMECRIVAIN_INTERNAL_TOKEN")])
+def test_service_refuses_to_start_with_a_short_secret(module: str, variable: str) -> None:
+    strong = "s" * 43
+    env = {**os.environ, "RASA_API_TOKEN": strong, "NUMECRIVAIN_ACTIONS_TOKEN": strong,
+           "NUMECRIVAIN_INTERNAL_TOKEN": strong, variable: "short-secret"}
+    started = subprocess.run([sys.executable, "-m", module, "--port", "1"], cwd=PROJECT_ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert started.returncode != 0
+    assert f"{variable} must be at least 32 characters" in started.stderr
+    assert "short-secret" not in started.stderr
+
+
+def test_action_app_cannot_be_built_without_a_strong_secret() -> None:
+    from bot.action_server import create_action_app
+
+    with pytest.raises(WeakSecretError):
+        create_action_app("")
 
 
 def test_database_error_does_not_carry_the_phone_number(tmp_path: Path) -> None:
