@@ -69,10 +69,10 @@ shell: $(MODEL)  ## Talk to the bot in the terminal
 sms: $(VENV)/.installed  ## Simulate an SMS conversation with the running bot (start `make run SMS_FAKE_GATEWAY=1` first)
 	$(PY) -m bot.channels.sms.cli
 
-agent: $(VENV)/.installed  ## Create an agent account for the console (asks the password): make agent NAME=prenom.nom
-	@test -n "$(NAME)" || { echo "Usage: make agent NAME=prenom.nom"; exit 1; }
+agent: $(VENV)/.installed  ## Create an agent account (asks the password): make agent NAME=prenom.nom [DISPLAY_NAME="Prénom N."]
+	@test -n "$(NAME)" || { echo "Usage: make agent NAME=prenom.nom [DISPLAY_NAME=\"Prénom N.\"]"; exit 1; }
 	@mkdir -p var
-	$(PY) -m bot.handoff.accounts create "$(NAME)"
+	$(PY) -m bot.handoff.accounts create "$(NAME)" $(if $(DISPLAY_NAME),--display-name "$(DISPLAY_NAME)")
 
 browser:  ## Install Debian's chromium when missing (browser tests)
 	@command -v chromium >/dev/null 2>&1 || { \

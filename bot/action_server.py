@@ -42,7 +42,7 @@ def create_action_app(secret: str, actions_package: str = "actions") -> Sanic:
             return None
         if bearer_matches(request.headers.get("Authorization"), secret):
             return None
-        logger.warning("action server: %s %s refused (no valid secret)", request.method, request.path)
+        logger.warning("action server: %s %r refused (no valid secret)", request.method[:10], request.path[:60])
         return response.json({"error": "unauthorised"}, status=401)
 
     async def error_without_payload(request: Request, exception: Exception) -> response.HTTPResponse:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.handoff.config import HandoffConfig
+from bot.handoff.phone_checks import PhoneChecks
 from bot.handoff.rasa_api import RasaClient, RasaUnavailableError, bot_event, resume_events
 from bot.handoff.store import (
     CLOSED_BY_AGENT,
@@ -162,6 +163,8 @@ class HandoffDesk:
         """Expire what waited or idled too long, resume what is still paused, retry undelivered messages."""
         now = now or utcnow()
         counts = {"expired": 0, "resumed": 0, "redelivered": 0}
+        # Numbers typed for a callback but never confirmed go after 15 minutes, even if nobody asks again.
+        counts["unconfirmed_numbers_deleted"] = PhoneChecks(self.queue.engine).purge_expired(now)
         config = self.config
         for request, reason in self.queue.stale(now, config.wait_timeout_minutes, config.idle_timeout_minutes):
             try:

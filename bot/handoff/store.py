@@ -154,8 +154,9 @@ class TooManyWaitingError(HandoffError):
 
 def default_display_name(login: str) -> str:
     """What users read when an agent has not chosen a name: the first name of « prenom.nom »."""
-    first = login.split("@")[0].replace("_", ".").replace("-", ".").split(".")[0]
-    return first[:1].upper() + first[1:] if first else "Une personne de l'équipe"
+    first = login.split("@")[0].replace("_", ".").split(".")[0]
+    first = "-".join(part[:1].upper() + part[1:] for part in first.split("-") if part)
+    return first or "Une personne de l'équipe"
 
 
 def project_engine() -> Engine:

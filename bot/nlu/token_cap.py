@@ -1,9 +1,12 @@
-"""Keep only the first tokens of a message for the featurizers and DIET: bounded work whatever was typed.
+"""Read only the first tokens of a message: bounded NLU work whatever was typed.
 
-DIET's attention grows with the square of the number of tokens, and a message of brackets makes one token per
-character. Placed right after the tokenizer, this cuts the token list (and the spaCy document the spaCy
-featurizer reads, so every featurizer sees the same tokens). The channels already refuse long messages; this is
-the second line. Real questions are far shorter than the cap, so answers do not change.
+spaCy's parser and DIET's attention grow faster than the length of a message, and a message of brackets makes
+one token per character: 30,000 brackets took minutes of spaCy and 24 GB in DIET. Placed first in the pipeline,
+this cuts the text after `max_tokens` tokens, counted so as never to undercount spaCy's tokenizer (each run of
+letters or digits is one token, each other visible character one more). spaCy, the featurizers and DIET then
+see at most about `max_tokens` tokens. The channels already refuse messages over 1,000 characters; this is the
+second line. Real questions are far shorter than the cap, so answers do not change; the conversation keeps the
+whole text (only what NLU reads is cut).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -25,32 +27,37 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_TOKENS = 128
 
 
-def _cut_spacy_doc(doc: Any, max_tokens: int) -> Any:
-    """The document up to its `max_tokens`-th token that is not blank (the tokens spaCy's featurizer keeps)."""
-    kept = 0
-    for index, token in enumerate(doc):
-        if token.text and token.text.strip():
-            kept += 1
-            if kept == max_tokens:
-                return doc[: index + 1].as_doc() if index + 1 < len(doc) else doc
-    return doc
+def cut_to_tokens(text: str, max_tokens: int) -> str:
+    """The text up to its `max_tokens`-th token (runs of letters or digits, and single other visible characters)."""
+    count, in_word = 0, False
+    for index, char in enumerate(text):
+        if char.isalnum():
+            if not in_word:
+                count, in_word = count + 1, True
+        else:
+            in_word = False
+            if not char.isspace():
+                count += 1
+        if count > max_tokens:
+            return text[:index]
+    return text
 
 
 def cap_message(message: Message, max_tokens: int) -> bool:
-    """Cut the message's text tokens (and spaCy document) to `max_tokens`; True when something was cut."""
-    tokens = message.get(TOKENS_NAMES[TEXT])
-    if not tokens or len(tokens) <= max_tokens:
+    """Cut the text NLU reads; True when something was cut."""
+    text = message.get(TEXT)
+    if not isinstance(text, str):
         return False
-    message.set(TOKENS_NAMES[TEXT], tokens[:max_tokens])
-    doc = message.get(SPACY_DOCS[TEXT])
-    if doc is not None:
-        message.set(SPACY_DOCS[TEXT], _cut_spacy_doc(doc, max_tokens))
+    cut = cut_to_tokens(text, max_tokens)
+    if len(cut) == len(text):
+        return False
+    message.set(TEXT, cut)
     return True
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class TokenCap(GraphComponent):
-    """Pipeline component `bot.nlu.token_cap.TokenCap` (option `max_tokens`), right after the tokenizer."""
+    """Pipeline component `bot.nlu.token_cap.TokenCap` (option `max_tokens`), first in the pipeline."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -72,7 +79,7 @@ class TokenCap(GraphComponent):
         """Cut the messages to parse."""
         for message in messages:
             if cap_message(message, self.max_tokens):
-                logger.info("Message cut to %d tokens before featurization.", self.max_tokens)
+                logger.info("Message cut to %d tokens before NLU.", self.max_tokens)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -71,3 +71,37 @@ def test_session_csrf_token_must_match():
     session = AgentSession(Agent(1, "alice", True, None), "expected-token")
     assert session.csrf_matches("expected-token")
     assert not session.csrf_matches("other") and not session.csrf_matches(None)
+
+
+def test_cli_sets_the_display_name_users_read(tmp_path):
+    env = {"NUMECRIVAIN_DB_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.handoff.accounts", *args], input=PASSWORD + "\n",
+                              capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120, check=False)
+
+    created = cli("create", "karim.benali", "--display-name", "Karim B.")
+    assert created.returncode == 0 and "« Karim B. »" in created.stdout
+    assert cli("create", "claire.dupont").stdout.strip().endswith("« Claire ».")
+    assert cli("display-name", "claire.dupont", "Claire D.").returncode == 0
+    refused = cli("display-name", "claire.dupont", "<script>")
+    assert refused.returncode == 1 and "nom affiché" in refused.stderr
+    directory = AgentDirectory(sqlite_engine(tmp_path, "cli.db"))
+    assert [directory.by_name(n).public_name for n in ("karim.benali", "claire.dupont")] == ["Karim B.", "Claire D."]
+
+
+def test_accounts_made_before_display_names_get_their_first_name(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # the table as the first version created it
+        old.execute("CREATE TABLE handoff_agents (id INTEGER PRIMARY KEY, name VARCHAR(64) NOT NULL UNIQUE, "
+                    "password_hash VARCHAR(255) NOT NULL, created_at DATETIME NOT NULL, disabled BOOLEAN NOT NULL, "
+                    "available BOOLEAN NOT NULL, last_seen_at DATETIME)")
+        old.execute("INSERT INTO handoff_agents VALUES (1, 'marie-lou.petit', ?, '2024-01-01 09:00:00.000000', "
+                    "0, 0, NULL)", (hash_password(PASSWORD),))
+    from bot.db import make_engine
+
+    directory = AgentDirectory(make_engine(f"sqlite:///{path}"))
+    agent = directory.authenticate("marie-lou.petit", PASSWORD)
+    assert agent is not None and agent.public_name == "Marie-Lou"

@@ -45,7 +45,8 @@ async def test_idle_conversation_is_closed_and_given_back_to_the_bot(desk):
 async def test_recent_requests_are_left_waiting(desk):
     desk_, rasa = desk
     request = desk_.queue.enqueue("web-1", "webchat", [])
-    assert await desk_.watchdog_tick() == {"expired": 0, "resumed": 0, "redelivered": 0}
+    assert await desk_.watchdog_tick() == {"expired": 0, "resumed": 0, "redelivered": 0,
+                                           "unconfirmed_numbers_deleted": 0}
     assert desk_.queue.get(request.id).status == "waiting" and not rasa.appended
 
 

@@ -135,3 +135,27 @@ def test_failed_and_stuck_messages_are_retried_but_fresh_ones_are_left_alone(que
     ids = [m.id for m in queue.undelivered(FIXED_NOW + timedelta(seconds=60))]
     assert ids == [stuck.id, failed.id] and fresh.id not in ids
     assert queue.get(request.id).status == WAITING
+
+
+def test_requests_of_an_older_database_get_random_public_ids(tmp_path):
+    import sqlite3
+
+    from bot.db import make_engine
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # the queue as the first version created it
+        old.execute("CREATE TABLE handoff_requests (id INTEGER PRIMARY KEY, sender_id VARCHAR(128) NOT NULL, "
+                    "channel VARCHAR(64) NOT NULL, commune VARCHAR(128), topic VARCHAR(128), transcript TEXT NOT NULL, "
+                    "status VARCHAR(16) NOT NULL, agent_name VARCHAR(64), outbox_key VARCHAR(64) NOT NULL, "
+                    "requested_at DATETIME NOT NULL, taken_at DATETIME, last_activity_at DATETIME NOT NULL, "
+                    "closed_at DATETIME, close_reason VARCHAR(32), resumed_at DATETIME)")
+        for n in (1, 2):
+            old.execute("INSERT INTO handoff_requests (id, sender_id, channel, transcript, status, outbox_key, "
+                        "requested_at, last_activity_at) VALUES (?, ?, 'webchat', '[]', 'waiting', 'k', "
+                        "'2024-03-11 09:00:00.000000', '2024-03-11 09:00:00.000000')", (n, f"web-{n}"))
+    queue = HandoffQueue(make_engine(f"sqlite:///{path}"))
+    public_ids = [request.public_id for request in queue.waiting()]
+    assert len(set(public_ids)) == 2 and all(len(public_id) == 16 for public_id in public_ids)
+    assert queue.by_public_id(public_ids[0]).sender_id == "web-1"
+    with pytest.raises(RequestNotFoundError):
+        queue.by_public_id("1")

@@ -64,10 +64,11 @@ def test_secret_left_readable_by_others_is_made_private_again(tmp_path: Path, mo
                                              ("bot.action_server", "NUMECRIVAIN_ACTIONS_TOKEN"),
                                              ("bot.launcher", "NUMECRIVAIN_INTERNAL_TOKEN")])
 def test_service_refuses_to_start_with_a_short_secret(module: str, variable: str) -> None:
+    port_option = "--web-port" if module == "bot.launcher" else "--port"
     strong = "s" * 43
     env = {**os.environ, "RASA_API_TOKEN": strong, "NUMECRIVAIN_ACTIONS_TOKEN": strong,
            "NUMECRIVAIN_INTERNAL_TOKEN": strong, variable: "short-secret"}
-    started = subprocess.run([sys.executable, "-m", module, "--port", "1"], cwd=PROJECT_ROOT, env=env,
+    started = subprocess.run([sys.executable, "-m", module, port_option, "1"], cwd=PROJECT_ROOT, env=env,
                              capture_output=True, text=True, timeout=300)
     assert started.returncode != 0
     assert f"{variable} must be at least 32 characters" in started.stderr
