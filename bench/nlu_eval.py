@@ -72,7 +72,9 @@ def rescued_share(cases: list[tuple[str, str, list[dict]]], limit: int = 3) -> t
 async def evaluate(model: str, data: Path) -> dict:
     """Parse every example with the model and compute the figures."""
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_structlog(logging.ERROR)  # one debug line per parsed message otherwise
     agent = Agent.load(model)
     examples = labelled_examples(data)
     expected = [intent for _, intent in examples]

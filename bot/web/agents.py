@@ -121,8 +121,9 @@ def _request_summary(request: HandoffRequest, now: datetime) -> dict[str, Any]:
 
 
 def client_of(request: Request) -> str:
-    """The client's address, believing X-Forwarded-For only from our configured proxies."""
-    return ratelimit.client_address(request.ip, request.headers.get("x-forwarded-for"))
+    """The client's address: Sanic's remote_addr when its proxy settings are on (FORWARDED_SECRET,
+    PROXIES_COUNT), else the peer; X-Forwarded-For believed only from NUMECRIVAIN_TRUSTED_PROXIES."""
+    return ratelimit.client_address(request.remote_addr or request.ip, request.headers.get("x-forwarded-for"))
 
 
 class LoginThrottle:

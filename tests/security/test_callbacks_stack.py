@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from bot.handoff.callbacks import InvalidPhoneNumberError, normalise_french_phone
 from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
 from tests.conftest import Stack
 from tests.e2e.rest import all_text, new_sender, say
@@ -31,9 +32,14 @@ def agent(stack: Stack) -> AgentClient:
 
 def fresh_mobile() -> tuple[str, str]:
     """A valid French mobile number nobody else in the test run uses: (as typed, as agents read it)."""
-    digits = f"{uuid.uuid4().int % 10**8:08d}"
-    national = f"06 {digits[0:2]} {digits[2:4]} {digits[4:6]} {digits[6:8]}"
-    return national, national
+    while True:
+        digits = f"{uuid.uuid4().int % 10**6:06d}"
+        national = f"06 12 {digits[0:2]} {digits[2:4]} {digits[4:6]}"
+        try:
+            normalise_french_phone(national)
+        except InvalidPhoneNumberError:
+            continue  # not every range is assigned: the bot would rightly refuse it
+        return national, national
 
 
 def sms_to(stack: Stack, phone_e164: str) -> list[dict[str, Any]]:
