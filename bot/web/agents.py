@@ -373,9 +373,9 @@ def register(app: Sanic) -> None:
 
     not_found = "Cette conversation n'existe pas, ou elle n'est plus dans la file ni à vous."
 
-    def internal_id(public_id: str) -> int | None:
+    async def internal_id(public_id: str) -> int | None:
         try:
-            return queue.by_public_id(public_id).id
+            return (await asyncio.to_thread(queue.by_public_id, public_id)).id
         except RequestNotFoundError:
             return None
 
@@ -384,17 +384,17 @@ def register(app: Sanic) -> None:
     async def conversation(_: Request, session: AgentSession, public_id: str) -> response.HTTPResponse:
         """Only a waiting conversation, or one this agent holds now; every read is logged (ids only)."""
         try:
-            handoff = queue.readable_by(public_id, session.agent.name)
+            handoff = await asyncio.to_thread(queue.readable_by, public_id, session.agent.name)
         except RequestNotFoundError:
             return _error(not_found, 404)
-        queue.log_read(handoff.id, session.agent.id)
+        await asyncio.to_thread(queue.log_read, handoff.id, session.agent.id)
         logger.info("Agent %s read handoff %s.", session.agent.id, handoff.public_id)
         return _json({"request": _request_summary(handoff, utcnow()), **await desk().transcript(handoff)})
 
     @app.post("/agents/api/requests/<public_id:str>/take")
     @agent_api
     async def take(_: Request, session: AgentSession, public_id: str) -> response.HTTPResponse:
-        request_id = internal_id(public_id)
+        request_id = await internal_id(public_id)
         if request_id is None:
             return _error(not_found, 404)
         try:
@@ -414,7 +414,7 @@ def register(app: Sanic) -> None:
         text = (request.json or {}).get("text") if isinstance(request.json, dict) else None
         if not isinstance(text, str) or not text.strip():
             return _error("Écrivez un message avant d'envoyer.", 400)
-        request_id = internal_id(public_id)
+        request_id = await internal_id(public_id)
         if request_id is None:
             return _error(not_found, 404)
         try:
@@ -430,7 +430,7 @@ def register(app: Sanic) -> None:
     @app.post("/agents/api/requests/<public_id:str>/close")
     @agent_api
     async def close(_: Request, session: AgentSession, public_id: str) -> response.HTTPResponse:
-        request_id = internal_id(public_id)
+        request_id = await internal_id(public_id)
         if request_id is None:
             return _error(not_found, 404)
         try:
