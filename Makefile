@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help run test train eval shell sms agent lint check-content content-report places install browser audit review-nlu clean
+.PHONY: help run test train eval shell sms agent lint check-content content-report places install browser audit advisories review-nlu clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -48,6 +48,11 @@ $(AUDIT_VENV)/.installed: $(VENV)/.python-ok devtools/audit-requirements.lock
 
 audit: $(VENV)/.installed $(AUDIT_VENV)/.installed  ## Known vulnerabilities of the pinned packages (docs/security.md)
 	$(PY) -m devtools.audit
+
+# Refresh devtools/advisories.json (what the audit reads offline) from a clone of pypa/advisory-database.
+advisories: $(VENV)/.installed  ## Refresh the advisory data: make advisories ADVISORY_DB=/path/to/advisory-database
+	$(PY) -m devtools.advisories $(if $(ADVISORY_DB),--db $(ADVISORY_DB)) \
+	  $(if $(GITHUB_ADVISORY_DB),--github-db $(GITHUB_ADVISORY_DB))
 
 $(MODEL): $(VENV)/.installed config.yml domain.yml $(TRAINING_DATA)
 	@mkdir -p models var

@@ -273,6 +273,11 @@ def main(argv: list[str] | None = None, today: date | None = None) -> int:
     findings = list(offline.findings)
     for finding in findings:
         print(describe(finding, accepted))
+    for finding in findings:
+        entry = next((accepted[n] for n in (finding.id, *finding.aliases) if n in accepted), None)
+        if entry and entry.get("version") and str(entry["version"]) != finding.version:
+            print(f"audit: note: {finding.id} was accepted for {finding.package} {entry['version']}, the pin is now "
+                  f"{finding.version}: check that its reason still holds.")
     for pin in offline.not_covered:
         print(f"audit: {pin.lock}: {pin.name}=={pin.version} is NOT in {args.advisories.name}: it is not audited; "
               "run 'make advisories ADVISORY_DB=...' after changing a lock file.")
@@ -280,7 +285,7 @@ def main(argv: list[str] | None = None, today: date | None = None) -> int:
         print(f"audit: WARNING: {item}: a version there is not PEP 440, cannot tell whether it applies.",
               file=sys.stderr)
     unaccepted = [f for f in findings if not is_accepted(f, accepted)]
-    print(f"audit: offline: {len(pins)} pins checked against {offline.checked} advisories of their packages: "
+    print(f"audit: offline: {len(pins)} pins checked ({offline.checked} advisories of their packages): "
           f"{len(findings)} known vulnerabilities, {len(findings) - len(unaccepted)} accepted, "
           f"{len(unaccepted)} NOT accepted, {len(offline.not_covered)} pins not covered by the data.")
 

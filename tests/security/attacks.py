@@ -31,6 +31,7 @@ WORST_INPUTS: dict[str, str] = {
     "words": "je voudrais une carte grise " * 2_000,
     "email_run": "x" * 50_000 + "@",
     "typed_intent": '/request_human{"commune": "Lille"}',
+    "words_of_a_long_sms": "je voudrais une carte grise " * 50,
 }
 
 
