@@ -264,6 +264,11 @@ def main(argv: list[str] | None = None, today: date | None = None) -> int:
     age = data_age_days(data, today)
     print(f"audit: advisory data: {source['database']}, commit {source['commit'][:12]} of "
           f"{source['commit_date'][:10]}, {age} days old ({args.advisories.name}, extracted {source['extracted_on']}).")
+    for other in source.get("also", []):
+        print(f"audit: advisory data: also {other['database']}, commit {other['commit'][:12]} of "
+              f"{other['commit_date'][:10]}.")
+    if "also" not in source:
+        print("audit: advisory data: PyPA's PYSEC advisories only; GHSA-only ones are not in it (docs/security.md).")
     if age > MAX_DATA_AGE_DAYS:
         print(f"audit: WARNING: the advisory data is {age // 30} months old: advisories published after "
               f"{source['commit_date'][:10]} are NOT checked offline. Refresh it with 'make advisories "
@@ -304,7 +309,15 @@ def main(argv: list[str] | None = None, today: date | None = None) -> int:
             print(f"audit: online (pip-audit): {online.audited} releases audited by PyPI, {len(extra)} vulnerabilities "
                   f"not in the offline data, {len(online.unaudited)} releases PyPI could not audit.")
 
-    for entry in stale_entries(entries, findings):
+    unmatched = stale_entries(entries, findings)
+    waiting = [e for e in unmatched if e.get("in_offline_data") is False]
+    if waiting:
+        print(f"audit: {len(waiting)} accepted advisories are not in the offline data (GHSA only: "
+              f"{', '.join(str(e['id']) for e in waiting)}); they count when pip-audit answers or the data has them.")
+    for entry in entries:
+        if entry.get("in_offline_data") is False and entry not in unmatched:
+            print(f"audit: note: {entry['id']} is now found: drop 'in_offline_data: false' from its ignore entry.")
+    for entry in [e for e in unmatched if e.get("in_offline_data") is not False]:
         print(f"audit: STALE ignore entry {entry['id']} ({entry.get('package', '?')}): it matches no pinned release "
               "any more; remove it from devtools/audit-ignore.yml and docs/security.md.")
     if service_failed and os.environ.get("AUDIT_REQUIRE_SERVICE") == "1":

@@ -119,6 +119,22 @@ def test_pypi_not_answering_is_one_line_and_fails_only_when_the_service_is_requi
     assert main(arguments, DATA_DAY) == 1
 
 
+def test_ghsa_only_entry_is_not_stale_offline_and_accepts_pypi_s_finding(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    entries = ("- {id: GHSA-jwhx-xcg6-8xhj, aliases: [CVE-2024-42367], package: aiohttp, in_offline_data: false,"
+               " reason: server only}\n")
+    lock_file, ignore_file = lock(tmp_path, "aiohttp==3.9.5"), ignore(tmp_path, entries)
+    assert run(tmp_path, lock_file, ignore_file) == 0
+    out = capsys.readouterr().out
+    assert "STALE" not in out and "1 accepted advisories are not in the offline data (GHSA only: GHSA-jwhx" in out
+    report = tmp_path / "pip-audit.json"
+    report.write_text(json.dumps({"dependencies": [{"name": "aiohttp", "version": "3.9.5", "vulns": [
+        {"id": "GHSA-jwhx-xcg6-8xhj", "aliases": ["CVE-2024-42367"], "fix_versions": ["3.10.2"]}]}]}))
+    assert main(["--lock", str(lock_file), "--ignore", str(ignore_file), "--report", str(report)], DATA_DAY) == 0
+    out = capsys.readouterr().out
+    assert "GHSA-jwhx-xcg6-8xhj (CVE-2024-42367) accepted" in out and "not in the offline data (GHSA" not in out
+
+
 def test_pinned_package_missing_from_the_data_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(tmp_path, lock(tmp_path, "aiohttp==3.9.2", "brand-new-package==1.0"), ignore(tmp_path, "[]\n")) == 1
     assert "brand-new-package==1.0 is NOT in advisories.json: it is not audited" in capsys.readouterr().out
@@ -175,3 +191,34 @@ def test_extraction_keeps_only_our_pypi_package_with_ranges_versions_and_fixes(t
                         "versions": ["1.0", "1.9", "1.10"], "fixed": ["1.10.1"]}
     assert len(data["source"]["commit"]) == 40 and data["source"]["license"] == "CC-BY-4.0"
     assert affects(advisory, "1.10") and not affects(advisory, "1.10.1")
+
+
+def github_advisory(ghsa: str, package: str, cve: str, fixed: str) -> str:
+    return json.dumps({"id": ghsa, "aliases": [cve], "summary": f"{package} flaw", "published": "2024-05-06T14:21:27Z",
+                       "modified": "2024-05-06T14:21:27Z", "affected": [{
+                           "package": {"ecosystem": "PyPI", "name": package},
+                           "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}]})
+
+
+def test_github_database_adds_only_the_advisories_pypa_lacks(tmp_path: Path) -> None:
+    pypa = tmp_path / "pypa"
+    (pypa / "vulns" / "some-lib").mkdir(parents=True)
+    (pypa / "vulns" / "some-lib" / "PYSEC-2024-1.yaml").write_text(
+        "id: PYSEC-2024-1\naliases: [CVE-2024-1, GHSA-aaaa-bbbb-cccc]\nsummary: known to both\n"
+        "affected:\n- package: {ecosystem: PyPI, name: some-lib}\n"
+        "  ranges: [{type: ECOSYSTEM, events: [{introduced: '0'}, {fixed: '1.1'}]}]\n", encoding="utf-8")
+    github = tmp_path / "github"
+    for ghsa, package, cve, fixed in [("GHSA-aaaa-bbbb-cccc", "some-lib", "CVE-2024-1", "1.1"),
+                                      ("GHSA-dddd-eeee-ffff", "Some_Lib", "CVE-2024-2", "3.0.3"),
+                                      ("GHSA-gggg-hhhh-jjjj", "not-ours", "CVE-2024-3", "2.0")]:
+        folder = github / "advisories" / "github-reviewed" / "2024" / "05" / ghsa
+        folder.mkdir(parents=True)
+        (folder / f"{ghsa}.json").write_text(github_advisory(ghsa, package, cve, fixed), encoding="utf-8")
+    for repo in (pypa, github):
+        git(repo, "init", "-q")
+        git(repo, "add", ".")
+        git(repo, "commit", "-q", "-m", "data")
+    data = extract(pypa, ["some-lib"], github_db=github)
+    assert [a["id"] for a in data["packages"]["some-lib"]] == ["PYSEC-2024-1", "GHSA-dddd-eeee-ffff"]
+    assert data["source"]["also"][0]["url"] == "https://github.com/github/advisory-database"
+    assert [f.id for f in offline_audit([Pin("lock", "some-lib", "3.0.0")], data).findings] == ["GHSA-dddd-eeee-ffff"]
