@@ -30,7 +30,7 @@ from bot.handoff.store import (
     utcnow,
 )
 from bot.handoff.transcript import SYSTEM_AUTHOR, last_user_timestamp, transcript_from_events
-from bot.replies import SOLIDARITE_NUMERIQUE
+from bot.replies import PHONE_HELP
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def closing_message(request: HandoffRequest) -> str:
         )
     return (
         "Désolé, personne n'a pu vous répondre à temps. Numécrivain, le robot, reprend la conversation. "
-        f"Vous pouvez demander à être rappelé(e), ou appeler {SOLIDARITE_NUMERIQUE}."
+        f"Vous pouvez demander à être rappelé(e), ou appeler {PHONE_HELP}."
     )
 
 

@@ -14,7 +14,8 @@ from bot.handoff.availability import CLOSED_HOURS, NOBODY, Availability, describ
 from bot.handoff.config import HandoffConfig, get_handoff_config
 from bot.handoff.store import TooManyWaitingError
 from bot.handoff.targets import HandoffTarget, HandoffTicket, QueuedHandoff
-from bot.replies import MENU_BUTTON, PLACES_BUTTON, SOLIDARITE_NUMERIQUE, Button, Reply, is_sms
+from bot.knowledge.contacts import expand
+from bot.replies import MENU_BUTTON, PHONE_HELP, PLACES_BUTTON, Button, Reply, is_sms
 from bot.security import ratelimit
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ logger = logging.getLogger(__name__)
 FAILED = "failed"
 LIMITED = "limited"  # too many requests from this conversation or this address: not queued
 CALLBACK_BUTTON = Button("Être rappelé(e)", "/request_callback")
-SOLIDARITE_NUMERIQUE_SHORT = "Solidarité Numérique : 01 70 772 372 (gratuit)"
+# The national help line, from data/knowledge/contacts.yml, in GSM-7 for SMS.
+PHONE_HELP_SMS = expand("{contact:allo_service_public}", sms=True)
 
 
 @dataclass(frozen=True)
@@ -116,10 +118,10 @@ def unavailable_reply(
         place += f".\n\n{nearby}"
     can_call_back = availability.state in (CLOSED_HOURS, NOBODY)
     if is_sms(channel):
-        text = f"{why} Appelez {SOLIDARITE_NUMERIQUE_SHORT}."
+        text = f"{why} Appelez {PHONE_HELP_SMS}."
         buttons = [CALLBACK_BUTTON, PLACES_BUTTON] if can_call_back else [PLACES_BUTTON]
         return Reply(text, buttons)
     options = ["- laisser votre numéro : une personne vous rappellera ;"] if can_call_back else []
-    options += [f"- appeler {SOLIDARITE_NUMERIQUE} ;", f"- aller dans {place}" + ("" if nearby else ".")]
+    options += [f"- appeler {PHONE_HELP} ;", f"- aller dans {place}" + ("" if nearby else ".")]
     buttons = [CALLBACK_BUTTON, PLACES_BUTTON, MENU_BUTTON] if can_call_back else [PLACES_BUTTON, MENU_BUTTON]
     return Reply(f"{why}\n\nVous pouvez :\n" + "\n".join(options), buttons)

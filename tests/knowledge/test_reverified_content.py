@@ -11,10 +11,9 @@ from bot.knowledge.contacts import get_contacts
 from bot.knowledge.render import render_sms, render_web
 from bot.paths import PROCEDURES_DIR
 
-# Theme files whose every entry was re-read against official sources with the new format. The other files
-# are being re-verified; add each one here when it is done (then `make check-content` covers it fully).
-REVERIFIED_FILES = ("papiers.yml", "vie_locale.yml")
-# Only these files: the others may be mid-edit by their writers.
+# Every theme file was re-read against official sources with the new format.
+REVERIFIED_FILES = tuple(sorted(path.name for path in PROCEDURES_DIR.glob("*.yml")))
+FACT_FIELDS = ("steps", "documents", "cost", "delay", "offline")
 KB = load_procedures([PROCEDURES_DIR / name for name in REVERIFIED_FILES])
 TODAY = date(2026, 12, 2)
 
@@ -64,8 +63,22 @@ def test_household_waste_covers_glass_biowaste_and_the_mel_line() -> None:
     assert "0 800 711 771" in sms  # the number comes from contacts.yml
 
 
-def test_no_reverified_entry_claims_a_verification_it_did_not_make() -> None:
-    for procedure in KB.values():
-        if procedure.source_file in REVERIFIED_FILES:
-            assert procedure.verified is None, procedure.id
-            assert "rédigées le 02/12/2026" in render_web(procedure)[1].text
+def test_a_verified_entry_rests_on_sources_read_that_day_and_says_so() -> None:
+    verified = [p for p in KB.values() if p.verified is not None]
+    assert verified
+    for procedure in verified:
+        for field_name in FACT_FIELDS:
+            sources = procedure.sources_for(field_name)
+            assert sources, (procedure.id, field_name)
+            assert all(s.seen >= procedure.verified for s in sources), (
+                procedure.id, field_name)
+        assert f"vérifiées le {procedure.verified:%d/%m/%Y}" in render_web(procedure)[-1].text, procedure.id
+
+
+def test_an_unverified_entry_says_when_it_was_written_not_verified() -> None:
+    unverified = [p for p in KB.values() if p.verified is None]
+    assert unverified
+    for procedure in unverified:
+        footer = render_web(procedure)[-1].text
+        assert "vérifiées le" not in footer, procedure.id
+        assert f"rédigées le {procedure.written:%d/%m/%Y}" in footer, procedure.id
