@@ -24,6 +24,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
+os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")  # really train each time: honest training times
 logging.disable(logging.WARNING)
 
 import yaml  # noqa: E402

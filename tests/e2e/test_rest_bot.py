@@ -90,7 +90,8 @@ def test_a_phone_number_typed_to_the_bot_is_not_kept_in_the_history(stack) -> No
 
     sender = new_sender()
     assert offers_a_person(say(stack.rest_url, sender, "mon numéro c'est le 06 12 34 56 78, rappelez moi"))
-    rows = sqlite3.connect(stack.tracker_db).execute("SELECT data FROM events WHERE sender_id = ?", (sender,))
+    rows = sqlite3.connect(stack.tracker_db).execute("SELECT data FROM events WHERE sender_id = ?",
+                                                     (f"rest:{sender}",))  # REST conversations have their own ids
     stored = " ".join(row[0] for row in rows)
     assert "rappelez" in stored, "the message itself is kept"
     assert "12 34 56 78" not in stored

@@ -111,14 +111,23 @@ def wait_sms_reply(stack: Stack, phone: str, timeout: float = 60) -> str:
     raise AssertionError(f"no SMS reply within {timeout} s")
 
 
+CONNECTION_CLOSED = "connection closed"
+
+
 async def socket_say(stack: Stack, text: str, metadata: dict[str, Any] | None = None,
-                     timeout: float = 120) -> list[dict[str, Any]]:
-    """Open a web chat session, send one message, and return the bot messages received after it is handled."""
+                     timeout: float = 120, expect_close: bool = False) -> list[dict[str, Any]] | str:
+    """Open a web chat session, send one message, and return the bot messages received after it is handled.
+
+    With `expect_close`, wait instead for the server to close the connection and return CONNECTION_CLOSED.
+    """
     async with SocketIOClient(stack.rasa_url) as client:
         session = await client.start_session(None)
         data: dict[str, Any] = {"message": text, "metadata": metadata or {"message_id": uuid.uuid4().hex},
                                 "session_id": session}  # ignored now: the socket's own session counts
         ack = await client.emit("user_uttered", data, ack=True)
+        if expect_close:
+            await client.wait_closed()
+            return CONNECTION_CLOSED
         assert ack is not None
         await client.wait_ack(ack, timeout=timeout)
         await client.wait_for("bot_uttered", timeout=timeout)

@@ -75,6 +75,10 @@ class SocketIOClient:
             await asyncio.sleep(0.05)
         return self.acks[ack_id]
 
+    async def wait_closed(self, timeout: float = 10) -> None:
+        """Wait until the server closes the connection (TimeoutError if it does not)."""
+        await asyncio.wait_for(self._ws.wait_closed(), timeout)
+
     async def start_session(self, session_id: str | None) -> str:
         """Ask for a session (joining its room) and return the id the server confirmed."""
         await self.emit("session_request", {"session_id": session_id})
