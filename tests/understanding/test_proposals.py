@@ -69,3 +69,14 @@ def test_reply_offers_procedures_then_something_else_then_a_person() -> None:
 def test_no_reply_when_there_is_nothing_to_propose() -> None:
     assert proposals_reply([]) is None
     assert proposals_reply(["unknown"]) is None
+
+
+def test_sms_shows_the_proposals_as_numbered_choices_and_a_person_as_zero() -> None:
+    from bot.channels.sms.render import render_text
+
+    reply = proposals_reply(["tax_account", "marriage_pacs"])
+    assert reply is not None
+    sms = render_text(reply.text, [button.as_dict() for button in reply.buttons])
+    assert sms.menu == {"1": "/procedure_tax_account", "2": "/procedure_marriage_pacs", "3": "/help_menu",
+                        "0": "/request_human"}
+    assert "\n1 " in sms.pages[0] and "\n0 Parler à une personne" in sms.pages[-1]
