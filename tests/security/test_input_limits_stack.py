@@ -32,6 +32,13 @@ pytestmark = pytest.mark.stack
 ATTACKER_PHONE = "+33639980071"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def warm_stack(stack: Stack) -> None:
+    """Load what the first messages load (models, the fallback's keyword index): figures then show the attacks."""
+    for text in (attacks.SECOND_USER_QUESTION, "zorglub blorp", "je cherche de l'aide à Roubaix"):
+        assert rest_say(stack, f"warm-{uuid.uuid4().hex[:8]}", text).status_code == 200
+
+
 def tracker_events(stack: Stack, sender_id: str) -> list[dict]:
     response = requests.get(f"{stack.rasa_url}/conversations/{sender_id}/tracker", headers=stack.api_headers,
                             timeout=30)

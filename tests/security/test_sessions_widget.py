@@ -79,13 +79,15 @@ def test_history_is_kept_in_this_tab_only_never_in_local_storage(page: Page, ser
 
 def test_close_button_forgets_the_conversation_and_the_session(page: Page, server: FakeChatServer) -> None:
     start_and_say(page, PRIVATE)
+    requests_before = len(server.session_requests)
     page.get_by_role("button", name="Fermer la discussion").click()
     assert PRIVATE not in stored(page)
     page.reload()
     page.get_by_role("button", name=re.compile("Écrire à Numécrivain")).click()
     expect(page.locator(".nc-bot").first).to_contain_text("Reçu : /greet")
     expect(page.locator(".nc-user")).to_have_count(0)
-    assert server.session_requests[-1] is None  # a new session, not the previous person's
+    # The next request after "Fermer" asks for a new session, never the previous person's.
+    assert server.session_requests[requests_before] is None
 
 
 def test_escape_only_hides_the_chat(page: Page, server: FakeChatServer) -> None:
@@ -104,9 +106,11 @@ def test_end_of_a_handoff_stops_keeping_the_conversation(page: Page, server: Fak
     page.locator("#nc-input").press("Enter")
     expect(page.locator(".nc-bot").last).to_contain_text("Reçu : merci")
     assert PRIVATE not in stored(page) and "merci" not in stored(page)
+    requests_before = len(server.session_requests)
     page.reload()
     expect(page.get_by_role("dialog")).to_be_hidden()
-    assert server.session_requests[-1] is None
+    page.wait_for_function(f"() => sessionStorage.getItem('{KEY}') !== null")  # the new session is confirmed
+    assert server.session_requests[requests_before] is None
 
 
 def test_idle_conversation_is_erased(page: Page, server: FakeChatServer) -> None:
