@@ -23,6 +23,9 @@ TEST_ENV = {
     # requests waiting from one address stays low enough to be shown by tests/security.
     "NUMECRIVAIN_HANDOFF_PER_ADDRESS_PER_HOUR": "200",
     "NUMECRIVAIN_HANDOFF_MAX_WAITING_PER_ADDRESS": "5",
+    # As behind nginx: Rasa's Sanic takes the client's address from X-Forwarded-For (one proxy hop). Requests
+    # without that header (most tests) have no known address, so only per-conversation limits apply to them.
+    "SANIC_PROXIES_COUNT": "1",
 }
 
 

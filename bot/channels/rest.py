@@ -29,7 +29,7 @@ from bot.channels.inputs import (
     read_body,
     too_long_reply,
 )
-from bot.security.ratelimit import allow_async
+from bot.security.ratelimit import CLIENT_METADATA_KEY, allow_async, client_metadata_value
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +97,12 @@ class RestInput(InputChannel):
                 reply = too_long_reply()
                 return response.json([{"recipient_id": sender, "text": reply.text,
                                        "buttons": [button.as_dict() for button in reply.buttons]}])
+            # Only what we stamp ourselves: the client's address, pseudonymised, for per-address handoff limits.
+            metadata = {CLIENT_METADATA_KEY: client_metadata_value(address)} if address is not None else None
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(as_typed_text(text), collector, sender_id,
-                                                 input_channel=CHANNEL_NAME, metadata=None))
+                                                 input_channel=CHANNEL_NAME, metadata=metadata))
             except Exception:  # the client gets what was said; the log line has no text
                 logger.exception("REST message not handled")
             return response.json([{**message, "recipient_id": sender} for message in collector.messages])

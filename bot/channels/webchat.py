@@ -43,7 +43,7 @@ from bot.channels.inputs import (
 )
 from bot.channels.sessions import SessionSigner, WebSession
 from bot.handoff.transcript import SYSTEM_AUTHOR
-from bot.security.ratelimit import allow_async
+from bot.security.ratelimit import CLIENT_METADATA_KEY, allow_async, client_metadata_value
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -254,6 +254,9 @@ class WebChatInput(SocketIOInput):
                 return {"handled": True, "too_long": True, "session_id": session.token}
             text = text_for_rasa(text, clicked=bool(metadata.get("button")), sender_id=sender_id,
                                  offered=self.offered)
+            address = socket_address(sio, sid, self.namespace)
+            if address is not None:  # stamped by us, never by the client: per-address limits on handoffs
+                metadata[CLIENT_METADATA_KEY] = client_metadata_value(address)
             await on_new_message(
                 UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
             )

@@ -15,9 +15,10 @@ def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-def say(rest_url: str, sender: str, text: str, timeout: float = 60) -> list[dict[str, Any]]:
+def say(rest_url: str, sender: str, text: str, timeout: float = 60,
+        headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Send one message and return the bot's messages (the HTTP call must succeed)."""
-    response = requests.post(rest_url, json={"sender": sender, "message": text}, timeout=timeout)
+    response = requests.post(rest_url, json={"sender": sender, "message": text}, timeout=timeout, headers=headers)
     assert response.status_code == 200, response.text[:500]
     return response.json()
 
