@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -49,5 +50,7 @@ class ActionHandleFallback(Action):
             return [FollowupAction("places_form")]
         if fallback_starts_handoff(tracker.events):
             return start_handoff(dispatcher, tracker, intro=HANDOFF_INTRO)
-        dispatcher.utter_message(**first_fallback_reply(tracker).as_dispatch_kwargs())
+        # The keyword index is built on first use: off the event loop, so other conversations are not held up.
+        reply = await asyncio.to_thread(first_fallback_reply, tracker)
+        dispatcher.utter_message(**reply.as_dispatch_kwargs())
         return []
