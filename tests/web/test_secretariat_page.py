@@ -53,8 +53,8 @@ def test_secretary_finds_prints_copies_and_reports_the_passport_procedure(page: 
     expect(first.get_by_role("heading", level=3)).to_have_text("Passeport")
     expect(first.get_by_role("link").first).to_have_attribute(
         "href", "https://www.service-public.gouv.fr/particuliers/vosdroits/F14929")
-    # Not verified against the live sheet: the page says when it was written, not "vérifiées".
-    expect(first.locator(".checked")).to_contain_text("Informations rédigées le 02/12/2026")
+    # Checked against the current official sheets that day: the page says so, with the date.
+    expect(first.locator(".checked")).to_contain_text("Informations vérifiées le 02/12/2026")
 
     # Printable view: only this procedure, on one A4 page.
     page.evaluate("window.print = () => {}")

@@ -99,7 +99,7 @@
       section("Où aller", [el("p", { text: p.where.map(function (w) { return w.label; }).join(" · ") })]),
       section("Sites officiels", [links]),
       el("p", { "class": "checked" + (p.review_overdue ? " overdue" : "") },
-         [p.date_note + (p.review_overdue ? " (à revérifier)" : "") +
+         [p.date_note.replace(/\.$/, "") + (p.review_overdue ? " (à revérifier)" : "") +
           ". Source : " + p.sources.knowledge_file + ", " + p.sources.licence + "."]),
       el("div", { "class": "actions no-print" }, [printButton]),
       smsBlock,
