@@ -11,7 +11,7 @@ from tests.stack import Stack, free_port, running_stack
 
 __all__ = ["Stack", "free_port"]
 
-# Handoff (issue 4): a person may answer at any hour of the test run (still only when an agent is logged in
+# Handoff: a person may answer at any hour of the test run (still only when an agent is logged in
 # and available); a fast watchdog so expiry and resume are seen within a test.
 TEST_ENV = {
     "NUMECRIVAIN_TEST_MODE": "1",

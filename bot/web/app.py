@@ -76,9 +76,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
 def _blueprint_registrars() -> list:
     """The functions that attach each capability's routes (imported lazily to keep start-up light)."""
     registrars = []
-    # widget (issue 5): bot.web.widget.register
-    # agents console (issue 4): bot.web.agents.register
-    # secretariat (issue 7): bot.web.secretariat.register
+    # The chat widget, the agents' console and the secretariat pages, each with its own `register`.
     for module_name in ("bot.web.widget", "bot.web.agents", "bot.web.secretariat"):
         try:
             module = __import__(module_name, fromlist=["register"])

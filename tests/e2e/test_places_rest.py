@@ -1,4 +1,4 @@
-"""Issue 3 'Done when', over the REST channel of the running stack (trained model, real action server)."""
+"""The places finder, end to end over the REST channel of the running stack (trained model, real action server)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.channels.inputs import MAX_MESSAGE_CHARS
@@ -11,27 +9,12 @@ from bot.channels.sms.coalesce import InboundSms
 from bot.channels.sms.render import HUMAN_LINE
 from bot.channels.sms.service import SmsService
 from bot.gsm7 import to_gsm7
-from tests.channels.sms.fakes import PHONE, Clock, RecordingSender, ScriptedBot, make_config, make_store
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def bot() -> ScriptedBot:
-    return ScriptedBot()
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def service(tmp_path: Path, bot: ScriptedBot, sender: RecordingSender, clock: Clock) -> SmsService:
-    return SmsService(make_config(), make_store(tmp_path), {"android": sender}, bot, clock)
+from tests.channels.sms.fakes import (
+    PHONE,
+    Clock,
+    RecordingSender,
+    ScriptedBot,
+)
 
 
 async def say(service: SmsService, clock: Clock, text: str) -> None:

@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.sms.config import AndroidGatewayConfig, SmsConfig, TwilioConfig
 from bot.channels.sms.senders import SendError
+from bot.channels.sms.service import SmsService
 from bot.channels.sms.store import SmsStore
 from bot.db import make_engine
 
@@ -102,3 +104,24 @@ class ScriptedBot:
     @property
     def texts(self) -> list[str]:
         return [m.text or "" for m in self.received]
+
+
+# Fixtures of an SMS service wired to the fakes above (import them by name in a test module).
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def bot() -> ScriptedBot:
+    return ScriptedBot()
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def service(tmp_path: Path, bot: ScriptedBot, sender: RecordingSender, clock: Clock) -> SmsService:
+    return SmsService(make_config(), make_store(tmp_path), {"android": sender}, bot, clock)

@@ -1,4 +1,4 @@
-"""Place results (issue: places finder) through the SMS renderer: GSM-7 and two segments for every commune."""
+"""Place results of the places finder through the SMS renderer: GSM-7 and two segments for every commune."""
 
 from __future__ import annotations
 

@@ -12,29 +12,18 @@ from bot.channels.sms.pseudonym import pseudonymise
 from bot.channels.sms.render import HUMAN_LINE, MORE_NOTICE
 from bot.channels.sms.service import LIMIT_NOTICE, RelayResult, SmsService
 from bot.gsm7 import segment_count, to_gsm7
-from tests.channels.sms.fakes import PEPPER, PHONE, Clock, RecordingSender, ScriptedBot, make_config, make_store
+from tests.channels.sms.fakes import (
+    PEPPER,
+    PHONE,
+    Clock,
+    RecordingSender,
+    ScriptedBot,
+    make_config,
+    make_store,
+)
 
 KEY = pseudonymise(PHONE, PEPPER)
 
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def bot() -> ScriptedBot:
-    return ScriptedBot()
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def service(tmp_path: Path, bot: ScriptedBot, sender: RecordingSender, clock: Clock) -> SmsService:
-    return SmsService(make_config(), make_store(tmp_path), {"android": sender}, bot, clock)
 
 
 async def say(service: SmsService, clock: Clock, text: str, phone: str = PHONE) -> None:
