@@ -15,14 +15,18 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.future import Engine
 
 from bot.channels.inputs import BodyTooLargeError, read_body
 from bot.channels.sms.coalesce import InboundSms
 from bot.channels.sms.config import ANDROID, TWILIO, SmsConfig
+from bot.channels.sms.pseudonym import pseudonymise
 from bot.channels.sms.senders import AndroidGatewaySender, SmsSender, TwilioSender
 from bot.channels.sms.service import CHANNEL_NAME, DEFAULT_AGENT_ROLE, RelayResult, SmsService, utc_now
-from bot.channels.sms.signatures import ReplayGuard, SignatureError, verify_android, verify_twilio
+from bot.channels.sms.signatures import SignatureError, verify_android, verify_twilio
 from bot.channels.sms.store import SmsStore
+from bot.handoff.survey import sms_answerer
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -43,6 +47,24 @@ def parse_received_at(value: Any, default: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
+
+
+def handoff_checker(engine: Engine) -> Callable[[str], bool]:
+    """Whether an SMS conversation waits for, or talks with, a person (the handoff queue in the same database)."""
+    queues: list[Any] = []
+
+    def waits_for_person(pseudonym: str) -> bool:
+        from bot.handoff.store import HandoffQueue
+
+        try:
+            if not queues:
+                queues.append(HandoffQueue(engine))
+            return queues[0].open_request_for(pseudonym) is not None
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning("SMS: handoff queue unreadable (%s), '0' stays offered", type(exc).__name__)
+            return False
+
+    return waits_for_person
 
 
 def default_senders(config: SmsConfig) -> dict[str, SmsSender]:
@@ -83,7 +105,6 @@ class SmsInput(InputChannel):
         self.senders = senders
         self.clock = clock
         self.internal_token = internal_token
-        self.replays = ReplayGuard(config.signature_window_seconds)
         self.service: SmsService | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -104,7 +125,8 @@ class SmsInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         store = self.store or SmsStore()
         senders = self.senders if self.senders is not None else default_senders(self.config)
-        service = SmsService(self.config, store, senders, on_new_message, self.clock)
+        service = SmsService(self.config, store, senders, on_new_message, self.clock,
+                             with_person=handoff_checker(store.engine), survey=sms_answerer(store.engine))
         self.service = service
         token = self.internal_token if self.internal_token is not None else get_settings().internal_token
         sms = Blueprint("sms_webhook", __name__)
@@ -112,11 +134,26 @@ class SmsInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        async def accept(sms_message: InboundSms, message_key: str) -> HTTPResponse | None:
-            if message_key and not await asyncio.to_thread(store.first_time_seen, message_key, self.clock()):
+        async def accept(sms_message: InboundSms) -> HTTPResponse | None:
+            """Store the SMS in the inbox (committed) before answering: a process killed later loses nothing.
+
+            A database that cannot store it gets a 503, so the gateway retries; a provider id already stored is
+            a retried webhook, answered without a second reply.
+            """
+            try:
+                accepted = await service.accept(sms_message)
+            except (SQLAlchemyError, OSError) as exc:
+                logger.error("SMS not stored (%s): the gateway is asked to retry", type(exc).__name__)
+                return response.json({"error": "temporarily unavailable"}, status=503)
+            if accepted is None:
                 return response.json({"status": "duplicate"})
-            self._spawn(service.receive(sms_message))
+            self._spawn(service.dispatch(pseudonymise(sms_message.phone, self.config.pepper), accepted))
             return None
+
+        async def refuse_replay(signature: str) -> None:
+            """SignatureError for a signature already accepted, here or by another process (the database knows)."""
+            if not await asyncio.to_thread(store.first_time_seen, f"signature:{signature}", self.clock()):
+                raise SignatureError("replayed webhook")
 
         async def bounded_body(request: Request) -> bytes | HTTPResponse:
             try:
@@ -134,7 +171,7 @@ class SmsInput(InputChannel):
             try:
                 verify_android(self.config.android.signing_key, body, request.headers.get("X-Timestamp"),
                                signature, window_seconds=self.config.signature_window_seconds)
-                self.replays.check_and_remember(f"android:{signature}")
+                await refuse_replay(f"android:{signature}")
             except SignatureError as exc:
                 logger.warning("SMS webhook (android) rejected: %s", exc)
                 return response.json({"error": "invalid signature"}, status=401)
@@ -154,8 +191,8 @@ class SmsInput(InputChannel):
             received_at = parse_received_at(payload.get("receivedAt"), self.clock())
             key = str(event.get("id") or "")
             inbound = InboundSms(received_at, text, phone, ANDROID, key)
-            duplicate = await accept(inbound, f"android:{key}" if key else "")
-            return duplicate or response.json({"status": "accepted"})
+            refused = await accept(inbound)
+            return refused or response.json({"status": "accepted"})
 
         async def twilio_webhook(request: Request) -> HTTPResponse:
             body = await bounded_body(request)
@@ -174,7 +211,7 @@ class SmsInput(InputChannel):
             signature = request.headers.get("X-Twilio-Signature")
             try:
                 verify_twilio(self.config.twilio.auth_token, url, params, signature)
-                self.replays.check_and_remember(f"twilio:{signature}")
+                await refuse_replay(f"twilio:{signature}")
             except SignatureError as exc:
                 logger.warning("SMS webhook (twilio) rejected: %s", exc)
                 return response.json({"error": "invalid signature"}, status=401)
@@ -183,8 +220,10 @@ class SmsInput(InputChannel):
                 return response.json({"error": "From and Body are required"}, status=400)
             key = params.get("MessageSid") or params.get("SmsSid") or ""
             inbound = InboundSms(self.clock(), text, phone, TWILIO, key)
-            await accept(inbound, f"twilio:{key}" if key else "")  # a duplicate gets the same empty answer
-            return response.text(EMPTY_TWIML, content_type="text/xml")
+            refused = await accept(inbound)
+            if refused is not None and refused.status >= 500:
+                return refused
+            return response.text(EMPTY_TWIML, content_type="text/xml")  # a duplicate gets the same empty answer
 
         async def agent_message(request: Request) -> HTTPResponse:
             given = request.headers.get("Authorization", "")
@@ -213,7 +252,16 @@ class SmsInput(InputChannel):
                 body["error"] = result.value
             return response.json(body, status=status)
 
+        recovery: list[asyncio.Task[None]] = []
+
+        async def start_recovery(*_: Any) -> None:
+            """Take over, at start-up and then periodically, the SMS a killed process accepted and left."""
+            interval = max(0.5, self.config.inbox_lease_seconds / 3)
+            recovery.append(asyncio.create_task(service.run_recovery(interval)))
+
         async def close_senders(*_: Any) -> None:
+            for task in recovery:
+                task.cancel()
             await self.idle()
             await service.close()
 
@@ -222,5 +270,6 @@ class SmsInput(InputChannel):
         sms.add_route(android_webhook, "/webhook", methods=["POST"], name="webhook", stream=True)
         sms.add_route(twilio_webhook, "/twilio", methods=["POST"], name="twilio", stream=True)
         sms.add_route(agent_message, "/agent_message", methods=["POST"], name="agent_message")
+        sms.listener("after_server_start")(start_recovery)
         sms.listener("before_server_stop")(close_senders)
         return sms

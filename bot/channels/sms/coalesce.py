@@ -12,6 +12,9 @@ logger = logging.getLogger(__name__)
 
 # A part this long filled a whole segment: the next part continues the same word (no space added).
 FULL_SEGMENT_LENGTHS = frozenset({153, 160, 67, 70})
+# After a part that did not fill a segment (the last part, or a whole message): parts of one SMS that arrive out
+# of order come within a fraction of a second of each other.
+LAST_PART_GRACE_SECONDS = 0.2
 
 
 @dataclass(frozen=True, order=True)
@@ -23,6 +26,7 @@ class InboundSms:
     phone: str = field(compare=False, repr=False)
     gateway: str = field(compare=False)
     message_id: str = field(default="", compare=False)
+    inbox_id: int = field(default=0, compare=False)  # its row in the durable inbox, once accepted
 
 
 def join_parts(parts: list[InboundSms]) -> str:
@@ -40,10 +44,18 @@ def join_parts(parts: list[InboundSms]) -> str:
 
 
 class Coalescer:
-    """Waits `window` seconds after each part of a conversation, then hands over the joined text once."""
+    """Hands over the joined text of a conversation's parts once, as soon as the message looks whole.
 
-    def __init__(self, window: float, flush: Callable[[str, list[InboundSms]], Awaitable[None]]) -> None:
+    A part that filled a whole segment is a piece of a longer message: wait `window` seconds for the rest (each
+    new part restarts the wait). Any other part ends a message, or is a message on its own: hand it over after
+    a short grace (`last_part_grace`, for parts that arrive out of order a moment apart), so a one-part SMS is
+    answered at once instead of after the whole window.
+    """
+
+    def __init__(self, window: float, flush: Callable[[str, list[InboundSms]], Awaitable[None]],
+                 last_part_grace: float = LAST_PART_GRACE_SECONDS) -> None:
         self.window = window
+        self.last_part_grace = min(window, last_part_grace)
         self._flush = flush
         self._parts: dict[str, list[InboundSms]] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
@@ -57,7 +69,13 @@ class Coalescer:
         timer = self._timers.get(key)
         if timer is not None and not timer.done():
             timer.cancel()
-        self._timers[key] = asyncio.create_task(self._wait_then_flush(key))
+        wait = self.window if len(sms.text) in FULL_SEGMENT_LENGTHS else self.last_part_grace
+        self._timers[key] = asyncio.create_task(self._wait_then_flush(key, wait))
+
+    @property
+    def waiting(self) -> set[str]:
+        """The conversations whose parts are still held (empty: nothing more will be handed over)."""
+        return set(self._parts)
 
     def discard(self, key: str) -> None:
         """Forget the parts waiting for this conversation (after STOP)."""
@@ -66,9 +84,9 @@ class Coalescer:
             timer.cancel()
         self._parts.pop(key, None)
 
-    async def _wait_then_flush(self, key: str) -> None:
+    async def _wait_then_flush(self, key: str, wait: float) -> None:
         try:
-            await asyncio.sleep(self.window)
+            await asyncio.sleep(wait)
         except asyncio.CancelledError:
             return
         self._timers.pop(key, None)

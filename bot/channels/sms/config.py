@@ -64,6 +64,8 @@ class SmsConfig:
     default_gateway: str = ANDROID
     max_segments: int = 2
     coalesce_seconds: float = 2.0
+    # How long an accepted SMS stays with the process that holds it without news before another takes it over.
+    inbox_lease_seconds: float = 30.0
     signature_window_seconds: int = 300
     max_replies_per_hour: int = 20
     max_inbound_per_hour: int = 60
@@ -94,6 +96,7 @@ class SmsConfig:
             default_gateway=_env("SMS_DEFAULT_GATEWAY", str(options.get("gateway") or ANDROID)),
             max_segments=int(_number(options, "max_segments", "SMS_MAX_SEGMENTS", 2)),
             coalesce_seconds=_number(options, "coalesce_seconds", "SMS_COALESCE_SECONDS", 2.0),
+            inbox_lease_seconds=_number(options, "inbox_lease_seconds", "SMS_INBOX_LEASE_SECONDS", 30.0),
             signature_window_seconds=int(
                 _number(options, "signature_window_seconds", "SMS_SIGNATURE_WINDOW_SECONDS", 300)
             ),

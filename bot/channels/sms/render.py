@@ -9,12 +9,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.gsm7 import MULTI_SEGMENT_SEPTETS, SINGLE_SEGMENT_SEPTETS, septets, to_gsm7
-from bot.replies import HUMAN_BUTTON, HUMAN_PAYLOAD
+from bot.replies import HUMAN_BUTTON, HUMAN_PAYLOAD, SMS_PAGE_BREAK
 
 MORE_NOTICE = "Répondez PLUS pour la suite"
 HUMAN_LINE = f"0 {HUMAN_BUTTON.title}"
 MAX_TITLE = 40
 _URL = re.compile(r"https?://[^\s<>()\[\]\"']+[^\s<>()\[\]\"'.,;:!?]")
+_TOP_LEVEL_DOMAINS = frozenset({"fr", "com", "org", "net", "eu", "gouv"})
 _TRACKING = re.compile(
     r"^(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|xtor|at_[a-z]+|_ga|_hs[a-z]+|ref)$", re.I
 )
@@ -108,9 +109,25 @@ def strip_markdown(text: str) -> str:
     return re.sub(r"\x00(\d+)\x00", lambda m: saved[int(m.group(1))], text)
 
 
+# Signs GSM-7 lacks, said in words before transliteration ("n° 1" would become "n 1").
+_SMS_WORDS = (
+    (re.compile(r"\bn°\s*(?=\d)"), "numéro "),
+    (re.compile(r"\bN°\s*(?=\d)"), "Numéro "),
+    (re.compile(r"\b[nN]°\s*"), "numéro "),
+    (re.compile(r"(?<=\d)\s*°C\b"), " degrés"),
+)
+
+
+def sms_words(text: str) -> str:
+    """Text whose signs missing from GSM-7 are written in words, so nothing reads oddly once transliterated."""
+    for pattern, words in _SMS_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
 def sms_text(text: str) -> str:
     """Any bot text as GSM-7 plain text (never a silent switch to UCS-2)."""
-    text = re.sub(r"\s*»", '"', re.sub(r"«\s*", '"', strip_markdown(text)))
+    text = re.sub(r"\s*»", '"', re.sub(r"«\s*", '"', sms_words(strip_markdown(text))))
     lines = (re.sub(r" {2,}", " ", line).strip() for line in to_gsm7(text).splitlines())
     return "\n".join(line for line in lines if line)
 
@@ -119,7 +136,7 @@ def sms_text(text: str) -> str:
 
 
 def _short_title(title: str) -> str:
-    title = to_gsm7(strip_markdown(title)).replace("\n", " ").strip()
+    title = to_gsm7(sms_words(strip_markdown(title))).replace("\n", " ").strip()
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 3].rstrip() + "..."
 
 
@@ -174,10 +191,23 @@ def _cut(text: str, capacity: int) -> tuple[str, str]:
     return text[:best].rstrip(), text[best:].lstrip()
 
 
-def paginate(body: str, footer: str, budget: int) -> list[str]:
-    """Pages of at most `budget` septets, each ending with the footer; all but the last say PLUS."""
+def is_link_only(text: str) -> bool:
+    """True for a text that is a link and little else ('Infos: site.fr/page'): useless alone on a basic phone."""
+    words = text.split()
+    links = [word for word in words
+             if "/" in word or (word.rstrip(".,;").rsplit(".", 1)[-1].lower() in _TOP_LEVEL_DOMAINS and "." in word)]
+    rest = " ".join(word for word in words if word not in links)
+    return bool(links) and len(re.sub(r"[^A-Za-z0-9]", "", rest)) < 20
+
+
+def paginate(body: str, footer: str, budget: int, more_after: bool = False) -> list[str]:
+    """Pages of at most `budget` septets, each ending with the footer; all but the last say PLUS.
+
+    With `more_after`, even the last page says PLUS (another part follows). A page never holds only a link:
+    the link joins the text before it.
+    """
     join = "\n" if body and footer else ""
-    if septets(body + join + footer) <= budget:
+    if not more_after and septets(body + join + footer) <= budget:
         return [body + join + footer]
     suffix = "\n" + MORE_NOTICE + ("\n" + footer if footer else "")
     capacity = budget - septets(suffix)
@@ -186,11 +216,20 @@ def paginate(body: str, footer: str, budget: int) -> list[str]:
     pages: list[str] = []
     rest = body
     while rest:
-        if septets(rest + join + footer) <= budget:
+        if not more_after and septets(rest + join + footer) <= budget:
             pages.append(rest + join + footer)
             break
-        chunk, rest = _cut(rest, capacity)
+        if more_after and septets(rest) <= capacity:
+            pages.append(rest + suffix)
+            break
+        chunk, after = _cut(rest, capacity)
+        if after and is_link_only(after):
+            if not more_after and septets(chunk + "\n" + after + join + footer) <= budget:
+                pages.append(chunk + "\n" + after + join + footer)  # the link fits where PLUS was
+                break
+            chunk, after = _cut(rest, max(20, capacity - septets(after) - 1))  # text before the link moves on
         pages.append(chunk + suffix)
+        rest = after
     return pages
 
 
@@ -219,12 +258,19 @@ def render_text(
 ) -> SmsReply:
     """One text and its buttons as SMS pages; the numbered menu ends every page while it fits."""
     budget = segment_budget(max_segments)
-    body = sms_text(text)
+    body = SMS_PAGE_BREAK.join(sms_text(part) for part in text.split(SMS_PAGE_BREAK))
     items = build_menu(buttons, offer_human=offer_human)
     footer = "\n".join(item.line for item in items)
     if septets(footer) > budget * 2 // 3:
         # A long menu travels with the text; only the way to a person stays on every page.
         body = "\n".join(part for part in (body, *(i.line for i in items if i.number != "0")) if part)
         footer = HUMAN_LINE if any(i.number == "0" for i in items) else ""
-    pages = paginate(body, to_gsm7(footer), budget) if (body or footer) else []
+    parts = [part for part in body.split(SMS_PAGE_BREAK) if part.strip()] or [""]
+    pages: list[str] = []
+    if body or footer:
+        for index, part in enumerate(parts):  # each part starts a page: PLUS gives the next part
+            # Pages between the first and the last part keep only the way to a person: more room for text.
+            middle = 0 < index < len(parts) - 1 and HUMAN_LINE in footer.split("\n")
+            pages += paginate(part.strip("\n"), to_gsm7(HUMAN_LINE if middle else footer), budget,
+                              more_after=index < len(parts) - 1)
     return SmsReply(tuple(pages), menu_mapping(items))

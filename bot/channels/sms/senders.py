@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import aiohttp
@@ -38,9 +39,11 @@ class _HttpSender:
 
     name = "http"
 
-    def __init__(self, attempts: int = 4, backoff_seconds: float = 0.5, timeout_seconds: float = 10.0) -> None:
+    def __init__(self, attempts: int = 4, backoff_seconds: float = 0.5, timeout_seconds: float = 10.0,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
         self.attempts = max(1, attempts)
         self.backoff_seconds = backoff_seconds
+        self.sleep = sleep  # the backoff's wait (tests record it instead of waiting)
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
@@ -71,7 +74,7 @@ class _HttpSender:
                 delay = self.backoff_seconds * 2 ** (attempt - 1)
                 logger.warning("SMS %s: attempt %d failed (%s), retrying in %.1f s",
                                self.name, attempt, last_error, delay)
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
         raise SendError(f"{self.name} gateway refused the SMS: {last_error}")
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, Text, delete, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.future import Engine
 
-from bot.db import get_engine, metadata
+from bot.db import ensure_schema, get_engine, metadata
 
 # pseudonym -> clear number: the only place the number is kept, because replies must reach it; emptied at STOP
 # (the row stays, pseudonymous, so that STOP is honoured) and the whole row is purged after a long silence.
@@ -41,7 +42,7 @@ sms_traffic = Table(
     Column("at", DateTime, nullable=False, index=True),
 )
 
-# Hashes of gateway message ids already processed (retried or replayed webhooks are not answered twice).
+# Hashes of webhook signatures already accepted (a replayed webhook is refused); message ids: sms_inbox.
 sms_seen_messages = Table(
     "sms_seen_messages",
     metadata,
@@ -69,7 +70,7 @@ class Contact:
     limit_notice_at: datetime | None
 
 
-def _contact(row) -> Contact:  # type: ignore[no-untyped-def]
+def _contact(row: Row) -> Contact:
     return Contact(
         pseudonym=row.pseudonym,
         phone=row.phone,
@@ -86,7 +87,7 @@ class SmsStore:
 
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or get_engine()
-        metadata.create_all(self.engine, tables=[sms_contacts, sms_traffic, sms_seen_messages])
+        ensure_schema(self.engine)
         # Numbers of unsubscribed people who just wrote, in memory only: START needs it to answer.
         self._unsubscribed_numbers: dict[str, tuple[str, datetime]] = {}
 

@@ -25,16 +25,20 @@ def test_a_part_that_filled_a_segment_continues_the_same_word() -> None:
 
 async def test_coalescer_reads_parts_arriving_within_the_window_once() -> None:
     flushed: list[tuple[str, str]] = []
+    both = asyncio.Event()
 
     async def flush(key: str, parts: list[InboundSms]) -> None:
         flushed.append((key, join_parts(parts)))
+        if len(flushed) == 2:
+            both.set()
 
     coalescer = Coalescer(0.05, flush)
     await coalescer.add("a", part(1, "perdu ma cni"))
     await coalescer.add("a", part(0, "jai"))
     await coalescer.add("b", part(0, "bonjour"))
-    await asyncio.sleep(0.15)
+    await asyncio.wait_for(both.wait(), timeout=10)
     assert sorted(flushed) == [("a", "jai perdu ma cni"), ("b", "bonjour")]
+    assert coalescer.waiting == set()  # nothing held any more: nothing can be handed over a second time
 
 
 async def test_coalescer_without_window_reads_each_message_at_once() -> None:
@@ -51,12 +55,53 @@ async def test_coalescer_without_window_reads_each_message_at_once() -> None:
 
 async def test_discard_forgets_waiting_parts() -> None:
     flushed: list[str] = []
+    done = asyncio.Event()
 
     async def flush(key: str, parts: list[InboundSms]) -> None:
         flushed.append(join_parts(parts))
+        done.set()
 
     coalescer = Coalescer(0.05, flush)
     await coalescer.add("a", part(0, "bonjour"))
     coalescer.discard("a")
-    await asyncio.sleep(0.1)
-    assert flushed == []
+    assert coalescer.waiting == set()
+    # Sentinel: a message added after it, with the same wait, is handed over; the discarded one would have been
+    # handed over first.
+    await coalescer.add("b", part(1, "au revoir"))
+    await asyncio.wait_for(done.wait(), timeout=10)
+    assert flushed == ["au revoir"]
+
+
+async def test_a_one_part_message_is_handed_over_without_waiting_for_the_window() -> None:
+    done = asyncio.Event()
+    flushed: list[str] = []
+
+    async def flush(key: str, parts: list[InboundSms]) -> None:
+        flushed.append(join_parts(parts))
+        done.set()
+
+    coalescer = Coalescer(60, flush)  # a window far longer than the test may take
+    await coalescer.add("a", part(0, "jai perdu ma carte vitale"))
+    await asyncio.wait_for(done.wait(), timeout=10)
+    assert flushed == ["jai perdu ma carte vitale"]
+
+
+async def test_a_part_that_filled_a_segment_waits_for_the_rest_then_both_are_read_once() -> None:
+    done = asyncio.Event()
+    flushed: list[str] = []
+
+    async def flush(key: str, parts: list[InboundSms]) -> None:
+        flushed.append(join_parts(parts))
+        done.set()
+
+    first = "x" * 152 + "a"  # a full segment: the phone split a longer message
+    coalescer = Coalescer(60, flush, last_part_grace=0)
+    await coalescer.add("a", part(0, first))
+    # Sentinel: another conversation's whole message is handed over meanwhile; the full part alone is still held.
+    await coalescer.add("b", part(0, "bonjour"))
+    await asyncio.wait_for(done.wait(), timeout=10)
+    assert flushed == ["bonjour"] and coalescer.waiting == {"a"}
+    done.clear()
+    await coalescer.add("a", part(1, "dministration"))
+    await asyncio.wait_for(done.wait(), timeout=10)
+    assert flushed == ["bonjour", first + "dministration"]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -23,8 +22,24 @@ async def gateway() -> AsyncIterator[tuple[FakeGateway, str]]:
     await server.close()
 
 
-def android(url: str, password: str = "secret", **kwargs: float) -> AndroidGatewaySender:
+def android(url: str, password: str = "secret", **kwargs: object) -> AndroidGatewaySender:
     return AndroidGatewaySender(AndroidGatewayConfig(url, "numecrivain", password, "k"), **kwargs)  # type: ignore[arg-type]
+
+
+class RecordedBackoff:
+    """Stands for asyncio.sleep in the sender: records each backoff instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Yield to the event loop until the condition holds (bounded by the caller's wait_for)."""
+    while not condition():
+        await asyncio.sleep(0.01)
 
 
 async def test_android_api_receives_text_message_and_numbers(gateway: tuple[FakeGateway, str]) -> None:
@@ -37,60 +52,58 @@ async def test_android_api_receives_text_message_and_numbers(gateway: tuple[Fake
 
 async def test_wrong_credentials_fail_without_retrying(gateway: tuple[FakeGateway, str]) -> None:
     fake, url = gateway
-    sender = android(url, password="wrong", attempts=4, backoff_seconds=5)
-    started = time.monotonic()
+    backoff = RecordedBackoff()
+    sender = android(url, password="wrong", attempts=4, backoff_seconds=5, sleep=backoff)
     with pytest.raises(SendError, match="401"):
         await sender.send("+33639980001", "Bonjour")
     await sender.close()
-    assert time.monotonic() - started < 2
+    assert backoff.delays == []  # no second attempt, so no wait
     assert fake.sent == []
 
 
 async def test_temporary_failures_are_retried_with_backoff(gateway: tuple[FakeGateway, str]) -> None:
     fake, url = gateway
     fake.fail_next = 2
-    sender = android(url, attempts=4, backoff_seconds=0.05)
-    started = time.monotonic()
+    backoff = RecordedBackoff()
+    sender = android(url, attempts=4, backoff_seconds=0.5, sleep=backoff)
     await sender.send("+33639980001", "Bonjour")
     await sender.close()
-    assert time.monotonic() - started >= 0.05 + 0.1
+    assert backoff.delays == [0.5, 1.0]  # exponential: doubled after each failure
     assert len(fake.sent) == 1
 
 
 async def test_gives_up_after_the_last_attempt(gateway: tuple[FakeGateway, str]) -> None:
     fake, url = gateway
     fake.fail_next = 10
-    sender = android(url, attempts=3, backoff_seconds=0.01)
+    backoff = RecordedBackoff()
+    sender = android(url, attempts=3, backoff_seconds=0.5, sleep=backoff)
     with pytest.raises(SendError, match="503"):
         await sender.send("+33639980001", "Bonjour")
     await sender.close()
     assert fake.fail_next == 7
+    assert backoff.delays == [0.5, 1.0]  # no wait after the last attempt
 
 
 async def test_unreachable_gateway_raises_send_error() -> None:
-    sender = android("http://127.0.0.1:9", attempts=2, backoff_seconds=0.01)
+    sender = android("http://127.0.0.1:9", attempts=2, backoff_seconds=0.5, sleep=RecordedBackoff())
     with pytest.raises(SendError):
         await sender.send("+33639980001", "Bonjour")
     await sender.close()
 
 
-async def test_backoff_does_not_block_the_event_loop(gateway: tuple[FakeGateway, str]) -> None:
+async def test_backoff_waits_without_blocking_the_event_loop(gateway: tuple[FakeGateway, str]) -> None:
     fake, url = gateway
-    fake.fail_next = 2
-    sender = android(url, attempts=3, backoff_seconds=0.2)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    await sender.send("+33639980001", "Bonjour")
-    task.cancel()
+    fake.fail_next = 1
+    sender = android(url, attempts=2, backoff_seconds=600)  # the real asyncio wait, far longer than the test
+    sending = asyncio.create_task(sender.send("+33639980001", "Bonjour"))
+    await asyncio.wait_for(until(lambda: fake.fail_next == 0), timeout=10)  # first attempt refused
+    await asyncio.sleep(0)
+    assert not sending.done()  # the sender is in its backoff, and this test keeps running meanwhile
+    sending.cancel()  # a blocking wait could not be cancelled: the loop would be stuck in it
+    with pytest.raises(asyncio.CancelledError):
+        await sending
     await sender.close()
-    assert ticks >= 30  # the loop kept running during the 0.6 s of backoff
+    assert fake.sent == []
 
 
 async def test_twilio_api_receives_to_from_body(gateway: tuple[FakeGateway, str]) -> None:
