@@ -24,7 +24,7 @@ from bot.handoff.phone_checks import CodeLimitError, PhoneChecks, send_code_sms
 from bot.handoff.service import queued_reply, request_handoff, unavailable_reply
 from bot.handoff.targets import HandoffTicket, get_target
 from bot.handoff.transcript import topic_from_events, transcript_from_events
-from bot.replies import HUMAN_BUTTON, MENU_BUTTON, PHONE_HELP, Button, Reply, is_sms
+from bot.replies import HUMAN_BUTTON, MENU_BUTTON, Button, Reply, call_phone_help, is_sms
 from bot.security.ratelimit import CLIENT_METADATA_KEY
 from bot.settings import get_settings
 
@@ -32,6 +32,16 @@ CANCEL_WORDS = re.compile(r"^\s*(annuler|annule|stop|non|laisse[zr]? tomber|rien
 STORED_PREFIX = "••"
 CLIENT_KEY_PATTERN = re.compile(r"c-[0-9a-f]{32}")
 CODE_PATTERN = re.compile(r"\s*\d{6}\s*")
+# Said by the form's validation. When the form stops, action_submit_callback then gives the phone line and the
+# choice of a person; otherwise the form asks again (with that choice).
+INVALID_NUMBER = ("Ce numéro ne semble pas valide. Écrivez un numéro français à 10 chiffres, "
+                  "par exemple 06 12 34 56 78. Pour arrêter, écrivez « annuler ».")
+TOO_MANY_CODES = ("J'ai déjà envoyé plusieurs codes : je ne peux pas en envoyer un autre maintenant. "
+                  "Votre demande de rappel n'est pas enregistrée.")
+NO_CODE_SMS = ("Je n'arrive pas à envoyer de SMS pour vérifier ce numéro, désolé. "
+               "Votre demande de rappel n'est pas enregistrée.")
+NOT_STORED = "Je n'arrive pas à enregistrer votre demande de rappel, désolé."
+NUMBER_NOT_FOUND = "Je ne retrouve pas votre numéro, désolé. Votre demande de rappel n'est pas enregistrée."
 logger = logging.getLogger(__name__)
 
 
@@ -135,31 +145,20 @@ class ValidateCallbackForm(FormValidationAction):
             try:
                 phone = normalise_french_phone(text)
             except InvalidPhoneNumberError:
-                dispatcher.utter_message(
-                    text="Ce numéro ne semble pas valide. Écrivez un numéro français à 10 chiffres, "
-                         "par exemple 06 12 34 56 78. Pour arrêter, écrivez « annuler »."
-                )
+                dispatcher.utter_message(text=INVALID_NUMBER)
                 return {"callback_phone": None}
             try:
                 code = checks.start(tracker.sender_id, phone)
             except CodeLimitError:
-                dispatcher.utter_message(
-                    text="J'ai déjà envoyé plusieurs codes : je ne peux pas en envoyer un autre maintenant. "
-                         f"Votre demande de rappel n'est pas enregistrée. Vous pouvez appeler {PHONE_HELP}."
-                )
+                dispatcher.utter_message(text=TOO_MANY_CODES)
                 return {"callback_consent": False, "callback_phone": None}
             if not await send_code_sms(phone, code):
                 checks.cancel(tracker.sender_id)
-                dispatcher.utter_message(
-                    text="Je n'arrive pas à envoyer de SMS pour vérifier ce numéro, désolé. "
-                         f"Votre demande de rappel n'est pas enregistrée. Vous pouvez appeler {PHONE_HELP}."
-                )
+                dispatcher.utter_message(text=NO_CODE_SMS)
                 return {"callback_consent": False, "callback_phone": None}
         except SQLAlchemyError as exc:
             logger.error("Callback not stored (%s).", type(exc).__name__)
-            dispatcher.utter_message(
-                text=f"Je n'arrive pas à enregistrer votre demande, désolé. Vous pouvez appeler {PHONE_HELP}."
-            )
+            dispatcher.utter_message(text=NOT_STORED)
             return {"callback_consent": False, "callback_phone": None}
         return {"callback_phone": None}  # action_ask_callback_phone now asks for the code
 
@@ -193,14 +192,12 @@ class ValidateCallbackForm(FormValidationAction):
         try:
             phone = sms_sender_number(tracker.sender_id)
             if phone is None:
-                dispatcher.utter_message(
-                    text=f"Je ne retrouve pas votre numéro, désolé. Vous pouvez appeler {PHONE_HELP}.")
+                dispatcher.utter_message(text=NUMBER_NOT_FOUND)
                 return {"callback_consent": False, "callback_phone": None}
             return {"callback_consent": True, "callback_phone": masked(self._store(tracker, phone).phone)}
         except (SQLAlchemyError, InvalidPhoneNumberError) as exc:
             logger.error("Callback not stored (%s).", type(exc).__name__)
-            dispatcher.utter_message(
-                text=f"Je n'arrive pas à enregistrer votre demande, désolé. Vous pouvez appeler {PHONE_HELP}.")
+            dispatcher.utter_message(text=NOT_STORED)
             return {"callback_consent": False, "callback_phone": None}
 
 
@@ -215,7 +212,7 @@ def sms_sender_number(sender_id: str) -> str | None:
 SMS_CONSENT_QUESTION = Reply(
     "Voulez-vous être rappelé(e) au numéro qui nous écrit ? Il servira seulement pour ce rappel, "
     "puis il sera effacé.",
-    [Button("Oui, rappelez-moi", "/affirm"), Button("Non merci", "/deny")],
+    [Button("Oui, rappelez-moi", "/affirm"), Button("Non merci", "/deny"), HUMAN_BUTTON],
 )
 CODE_QUESTION = (
     "Je viens d'envoyer un code à 6 chiffres par SMS au {masked}. Écrivez ce code ici : il prouve que ce numéro "
@@ -277,13 +274,14 @@ class ActionSubmitCallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         phone = tracker.get_slot("callback_phone")
+        sms = is_sms(tracker.get_latest_input_channel())
         if tracker.get_slot("callback_consent") is True and isinstance(phone, str) and phone.startswith(STORED_PREFIX):
             text = (
                 f"C'est noté. Une personne vous appellera au {phone} pendant les horaires d'ouverture. "
                 "Votre numéro sera effacé après l'appel."
             )
         else:
-            text = f"D'accord, je n'ai pas gardé de numéro. Vous pouvez appeler {PHONE_HELP}."
-        reply = Reply(text, [] if is_sms(tracker.get_latest_input_channel()) else [MENU_BUTTON])
+            text = f"Je n'ai gardé aucun numéro. {call_phone_help(sms)}"
+        reply = Reply(text, [] if sms else [MENU_BUTTON])
         dispatcher.utter_message(**reply.with_human_offer().as_dispatch_kwargs())
         return [SlotSet("callback_consent", None), SlotSet("callback_phone", None)]

@@ -1,7 +1,8 @@
 """Agent accounts: scrypt-hashed passwords, presence, and the CLI that creates them.
 
-    python -m bot.handoff.accounts create NAME [--display-name "Alice"]     (asks the password twice)
+    python -m bot.handoff.accounts create NAME [--display-name "Alice"] [--role admin]   (asks the password twice)
     python -m bot.handoff.accounts display-name NAME "Alice"
+    python -m bot.handoff.accounts role NAME admin|agent
     python -m bot.handoff.accounts list
     python -m bot.handoff.accounts disable NAME
 """
@@ -20,11 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, func, insert, select, update
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.future import Engine
 
-from bot.db import metadata
+from bot.db import ensure_schema, metadata
 from bot.handoff.store import add_missing_columns, default_display_name, project_engine, utcnow
+
+if __name__ == "__main__":
+    # `python -m bot.handoff.accounts`: run the importable module instead, so that its tables are declared once
+    # (the schema check imports every model module, this one included).
+    from bot.handoff import accounts as _accounts
+
+    sys.exit(_accounts.main())
 
 agents_table = Table(
     "handoff_agents",
@@ -38,7 +47,11 @@ agents_table = Table(
     Column("last_seen_at", DateTime),
     # What users read ("Alice a terminé la conversation"); the login name stays inside the team.
     Column("display_name", String(64)),
+    # "agent" answers people; "admin" also manages the team's canned answers and sees the figures per agent.
+    Column("role", String(16), nullable=False, server_default="agent"),
 )
+AGENT, ADMIN = "agent", "admin"
+ROLES = (AGENT, ADMIN)
 
 # scrypt cost: n=2**14, r=8, p=1 (16 MiB, ~50 ms): OWASP's minimum for interactive logins.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -87,15 +100,29 @@ class Agent:
     available: bool
     last_seen_at: datetime | None
     display_name: str = ""
+    role: str = AGENT
 
     @property
     def public_name(self) -> str:
         """The name users read."""
         return self.display_name or default_display_name(self.name)
 
+    @property
+    def is_admin(self) -> bool:
+        """May manage canned answers and read the figures per agent."""
+        return self.role == ADMIN
+
 
 def _agent(row: Row) -> Agent:
-    return Agent(row.id, row.name, row.available, row.last_seen_at, row.display_name or default_display_name(row.name))
+    return Agent(row.id, row.name, row.available, row.last_seen_at, row.display_name or default_display_name(row.name),
+                 row.role or AGENT)
+
+
+def check_role(role: str) -> str:
+    """agent or admin."""
+    if role not in ROLES:
+        raise AccountError("Le rôle doit être « agent » ou « admin ».")
+    return role
 
 
 def check_display_name(display_name: str) -> str:
@@ -122,12 +149,14 @@ class AgentDirectory:
 
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or project_engine()
-        metadata.create_all(self.engine)
+        ensure_schema(self.engine)
         _upgrade_agents(self.engine)
 
-    def create(self, name: str, password: str, now: datetime | None = None, display_name: str | None = None) -> Agent:
-        """A new account; AccountError for a bad name, a short password or a taken name."""
+    def create(self, name: str, password: str, now: datetime | None = None, display_name: str | None = None,
+               role: str = AGENT) -> Agent:
+        """A new account; AccountError for a bad name, a short password, a taken name or an unknown role."""
         display_name = check_display_name(display_name) if display_name else default_display_name(name)
+        role = check_role(role)
         if not NAME_PATTERN.match(name):
             raise AccountError("Le nom doit faire 2 à 64 caractères : lettres, chiffres, point, tiret, @.")
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -137,7 +166,7 @@ class AgentDirectory:
                 conn.execute(
                     insert(agents_table).values(
                         name=name, password_hash=hash_password(password), created_at=now or utcnow(),
-                        disabled=False, available=False, display_name=display_name,
+                        disabled=False, available=False, display_name=display_name, role=role,
                     )
                 )
         except IntegrityError as exc:
@@ -182,6 +211,22 @@ class AgentDirectory:
             result = conn.execute(update(agents_table).where(agents_table.c.name == name)
                                   .values(display_name=display_name))
         return result.rowcount == 1
+
+    def set_role(self, name: str, role: str) -> bool:
+        """Make an account an agent or an admin; False when there is no such account."""
+        role = check_role(role)
+        with self.engine.begin() as conn:
+            result = conn.execute(update(agents_table).where(agents_table.c.name == name).values(role=role))
+        return result.rowcount == 1
+
+    def available_agents(self, now: datetime, presence_minutes: float) -> list[Agent]:
+        """Colleagues marked available whose console was seen in the last minutes (for a transfer)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(agents_table).where(
+                agents_table.c.available.is_(True), agents_table.c.disabled.is_(False),
+                agents_table.c.last_seen_at >= now - timedelta(minutes=presence_minutes),
+            ).order_by(agents_table.c.display_name)).all()
+        return [_agent(row) for row in rows]
 
     def all(self) -> list[tuple[str, bool]]:
         """Names and disabled flags, for the CLI."""
@@ -239,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     create = commands.add_parser("create", help="créer un compte (le mot de passe est demandé)")
     create.add_argument("name")
     create.add_argument("--display-name", help="le nom que lisent les usagers (par défaut : le prénom)")
+    create.add_argument("--role", choices=ROLES, default=AGENT, help="admin : gère les réponses types (défaut : agent)")
+    role = commands.add_parser("role", help="changer le rôle d'un compte (agent ou admin)")
+    role.add_argument("name")
+    role.add_argument("role", choices=ROLES)
     rename = commands.add_parser("display-name", help="changer le nom que lisent les usagers")
     rename.add_argument("name")
     rename.add_argument("display_name")
@@ -250,8 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "create":
             password = _ask_password() if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-            agent = directory.create(args.name, password, display_name=args.display_name)
-            print(f"Compte « {args.name} » créé. Les usagers verront : « {agent.public_name} ».")
+            agent = directory.create(args.name, password, display_name=args.display_name, role=args.role)
+            print(f"Compte « {args.name} » ({agent.role}) créé. Les usagers verront : « {agent.public_name} ».")
+        elif args.command == "role":
+            if not directory.set_role(args.name, args.role):
+                raise AccountError(f"Aucun compte « {args.name} ».")
+            print(f"Le compte « {args.name} » a maintenant le rôle « {args.role} ».")
         elif args.command == "display-name":
             if not directory.set_display_name(args.name, args.display_name):
                 raise AccountError(f"Aucun compte « {args.name} ».")

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy import Column, DateTime, Integer, String, Table, delete, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, DateTime, Integer, String, Table, delete, func, insert, select
+from sqlalchemy.future import Engine
 
-from bot.db import metadata
+from bot.db import ensure_schema, metadata
 from bot.handoff.store import project_engine, utcnow
 
 callbacks_table = Table(
@@ -22,6 +22,16 @@ callbacks_table = Table(
     Column("commune", String(128)),
     Column("topic", String(128)),
     Column("created_at", DateTime, nullable=False),
+)
+
+# What the service figures need once the number is gone: when it was asked, when it was done, which channel.
+callback_outcomes_table = Table(
+    "handoff_callback_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(64)),
+    Column("requested_at", DateTime, nullable=False),
+    Column("done_at", DateTime, nullable=False),
 )
 
 _CALLABLE_TYPES = {
@@ -79,7 +89,7 @@ class CallbackBook:
 
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or project_engine()
-        metadata.create_all(self.engine)
+        ensure_schema(self.engine)
 
     def add(
         self, phone_text: str, channel: str | None, commune: str | None, topic: str | None,
@@ -103,8 +113,18 @@ class CallbackBook:
             rows = conn.execute(select(callbacks_table).order_by(callbacks_table.c.created_at, callbacks_table.c.id))
             return [Callback(**dict(row._mapping)) for row in rows]
 
-    def done(self, callback_id: int) -> bool:
-        """The agent called back: delete the number. False when it was already gone."""
+    def pending_count(self) -> int:
+        """How many callbacks are waiting (cheap: no numbers read)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(callbacks_table)).scalar_one())
+
+    def done(self, callback_id: int, now: datetime | None = None) -> bool:
+        """The agent called back: delete the number, keep only when (for the figures). False when already gone."""
         with self.engine.begin() as conn:
+            row = conn.execute(select(callbacks_table.c.channel, callbacks_table.c.created_at)
+                               .where(callbacks_table.c.id == callback_id)).first()
             result = conn.execute(delete(callbacks_table).where(callbacks_table.c.id == callback_id))
+            if result.rowcount == 1 and row is not None:
+                conn.execute(insert(callback_outcomes_table).values(
+                    channel=row.channel, requested_at=row.created_at, done_at=now or utcnow()))
         return result.rowcount == 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,6 +21,7 @@ from bot.handoff.store import (
     CLOSED_BY_AGENT,
     FAILED,
     IDLE_TIMEOUT,
+    NOTICE,
     OPEN_STATUSES,
     USER_LEFT,
     WAIT_TIMEOUT,
@@ -35,6 +38,7 @@ from bot.replies import PHONE_HELP
 logger = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 2000
+READ_FROM_RASA = object()  # HandoffDesk.transcript: no events given, read them from Rasa's tracker
 
 
 def closing_message(request: HandoffRequest) -> str:
@@ -56,6 +60,15 @@ def closing_message(request: HandoffRequest) -> str:
     )
 
 
+BACK_IN_QUEUE = "Une autre personne de l'équipe va vous répondre. Merci de patienter encore un peu."
+
+
+def joined_message(request: HandoffRequest) -> str:
+    """What the person reads when an agent takes the conversation: who is now answering."""
+    name = request.agent_display_name or default_display_name(request.agent_name or "")
+    return f"{name}, de l'équipe, a rejoint la conversation et va vous répondre."
+
+
 def epoch(moment: datetime) -> float:
     """Seconds since 1970 for a stored naive UTC datetime."""
     return moment.replace(tzinfo=timezone.utc).timestamp()
@@ -69,25 +82,35 @@ class HandoffDesk:
         self.rasa = rasa
         self.config = config
 
-    async def transcript(self, request: HandoffRequest) -> dict[str, Any]:
-        """The conversation as the agent reads it: live from Rasa, else the copy taken at the request."""
+    async def read_events(self, request: HandoffRequest) -> list[dict[str, Any]] | None:
+        """The conversation's events from Rasa's tracker; None when Rasa does not answer."""
         try:
-            events = await self.rasa.tracker_events(request.sender_id)
-            live = True
+            return await self.rasa.tracker_events(request.sender_id)
         except RasaUnavailableError:
-            events, live = [], False
-        if live:
+            return None
+
+    async def transcript(self, request: HandoffRequest,
+                         events: list[dict[str, Any]] | object | None = READ_FROM_RASA) -> dict[str, Any]:
+        """The conversation as the agent reads it: live from Rasa (or from `events` already read and kept up to
+        date by pushes), else, with `events` None, the copy taken at the request."""
+        if events is READ_FROM_RASA:
+            events = await self.read_events(request)
+        live = isinstance(events, list)
+        if isinstance(events, list):
             # Agent and system messages come from the queue (with their delivery state), not from the tracker.
             messages = [m for m in transcript_from_events(events) if m["role"] not in ("agent", "system")]
             last = last_user_timestamp(events)
             if last is not None and request.is_open:
                 wrote_at = datetime.fromtimestamp(last, timezone.utc).replace(tzinfo=None)
-                self.queue.note_user_activity(request.id, wrote_at)
+                if wrote_at > request.last_activity_at:  # the live console reads often: write only news
+                    self.queue.note_user_activity(request.id, wrote_at)
         else:
             messages = [m for m in request.transcript if m.get("role") not in ("agent", "system")]
         requested = epoch(request.requested_at)
+        taken = epoch(request.taken_at) if request.taken_at else float("inf")
         for message in messages:
-            message["while_waiting"] = bool(message.get("timestamp") and message["timestamp"] >= requested)
+            stamp = message.get("timestamp")
+            message["while_waiting"] = bool(stamp and requested <= stamp < taken)
         for stored in self.queue.messages(request.id):
             messages.append({
                 "role": "agent" if stored.author == "agent" else "system",
@@ -112,11 +135,44 @@ class HandoffDesk:
         message = self.queue.add_message(request_id, text, shown_as)
         return await self.deliver(message, request)
 
+    def resident_wrote(self, request: HandoffRequest, text: str, timestamp: Any) -> dict[str, Any]:
+        """A message of the person pushed by the Rasa process: noted as activity, returned as a tracker user event."""
+        now = time.time()
+        valid = isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool) and math.isfinite(timestamp)
+        stamp = min(float(timestamp), now) if valid and timestamp > 0 else now
+        if request.is_open:
+            self.queue.note_user_activity(request.id, datetime.fromtimestamp(stamp, timezone.utc).replace(tzinfo=None))
+        return {"event": "user", "text": text, "timestamp": stamp}
+
+    async def agent_typing(self, request: HandoffRequest) -> bool:
+        """Tell the person that the agent is typing (web chat only); True when the channel took it."""
+        name = request.agent_display_name or default_display_name(request.agent_name or "")
+        try:
+            return await self.rasa.typing(request.channel, request.sender_id, name)
+        except RasaUnavailableError:
+            return False
+
+    async def announce_agent(self, request: HandoffRequest) -> HandoffMessage:
+        """Tell the person who has joined, by the agent's display name; sent as a notice of the service."""
+        message = self.queue.add_message(request.id, joined_message(request), None, author=NOTICE)
+        return await self.deliver(message, request)
+
+    async def transfer(self, request_id: int, agent_name: str, to_agent: str | None,
+                       to_display_name: str | None = None) -> HandoffRequest:
+        """Hand the conversation to a colleague (who is announced to the person) or back to the queue."""
+        request = self.queue.transfer(request_id, agent_name, to_agent, to_display_name)
+        if to_agent is not None:
+            await self.announce_agent(request)
+        else:
+            await self.deliver(self.queue.add_message(request.id, BACK_IN_QUEUE, None, author=NOTICE), request)
+        return request
+
     async def deliver(self, message: HandoffMessage, request: HandoffRequest) -> HandoffMessage:
         """Push a stored message to the user's channel; on failure it stays FAILED for the watchdog."""
         author = message.agent_name or SYSTEM_AUTHOR
         try:
-            delivery = await self.rasa.relay(request.channel, request.sender_id, message.text, author)
+            delivery = await self.rasa.relay(request.channel, request.sender_id, message.text, author,
+                                             notice=message.author == NOTICE)
         except RasaUnavailableError as exc:
             logger.warning("Handoff message %s not delivered yet (%s).", message.id, exc)
             delivery = FAILED
@@ -178,7 +234,7 @@ class HandoffDesk:
                 counts["resumed"] += 1
         for message in self.queue.undelivered(now):
             request = self.queue.get(message.request_id)
-            if message.author == "agent" and not request.is_open:
+            if message.author != "system" and not request.is_open:
                 continue  # conversation over: the user will not read it in the chat any more
             if (await self.deliver(message, request)).delivery != FAILED:
                 counts["redelivered"] += 1

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
-from bot.db import metadata
+from bot.db import ensure_schema, metadata
 from bot.handoff.store import project_engine, utcnow
 from bot.security import ratelimit
 
@@ -79,7 +79,7 @@ class PhoneChecks:
 
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or project_engine()
-        metadata.create_all(self.engine, tables=[phone_checks_table])
+        ensure_schema(self.engine)
 
     def start(self, sender_id: str, phone: str, now: datetime | None = None) -> str:
         """A new code for this number (replacing any pending one); CodeLimitError past the limits."""

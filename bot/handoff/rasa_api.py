@@ -10,7 +10,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.handoff.store import OUTBOX, PUSHED, REFUSED
-from bot.handoff.transcript import AGENT_METADATA_KEY
+from bot.handoff.transcript import AGENT_METADATA_KEY, SYSTEM_AUTHOR
 from bot.service_auth import bearer_header, rasa_api_headers
 
 # Channels that cannot push a message to the user: agent messages wait in the outbox (read by the client).
@@ -67,12 +67,23 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RasaUnavailableError(type(exc).__name__) from exc
 
-    async def relay(self, channel: str, sender_id: str, text: str, agent: str) -> str:
-        """Push a message to the user's channel: PUSHED, or OUTBOX when the channel cannot push."""
+    async def relay(self, channel: str, sender_id: str, text: str, agent: str, notice: bool = False,
+                    buttons: list[dict[str, str]] | None = None) -> str:
+        """Push a message to the user's channel: PUSHED, or OUTBOX when the channel cannot push.
+
+        The bot's own words go as Numécrivain, "robot" by SMS; a notice (who joined) says itself who wrote it,
+        so no name is put before it by SMS, and the web chat does not treat it as the end of the handoff.
+        buttons (title, payload): choices the web chat shows under the message (the survey's answers)."""
         if channel in PULL_ONLY_CHANNELS:
             return OUTBOX
         url = f"{self.base_url}/webhooks/{quote(channel, safe='')}/agent_message"
-        body = {"sender_id": sender_id, "text": text, "agent": agent}
+        body: dict[str, Any] = {"sender_id": sender_id, "text": text, "agent": agent}
+        if notice:
+            body["kind"] = "notice"
+        if buttons:
+            body["buttons"] = buttons
+        if channel == "sms" and agent == SYSTEM_AUTHOR:
+            body.update(agent="" if notice else SYSTEM_AUTHOR, role="robot")
         try:
             async with self.session.post(url, json=body, headers=bearer_header(self.internal_token),
                                          timeout=self.timeout) as resp:
@@ -85,6 +96,34 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RasaUnavailableError(type(exc).__name__) from exc
         return PUSHED
+
+    async def typing(self, channel: str, sender_id: str, agent: str) -> bool:
+        """Show "<agent> écrit…" in the person's web chat (no other channel shows it); never the text itself."""
+        if channel != "webchat":
+            return False
+        url = f"{self.base_url}/webhooks/webchat/agent_typing"
+        try:
+            async with self.session.post(url, json={"sender_id": sender_id, "agent": agent},
+                                         headers=bearer_header(self.internal_token), timeout=self.timeout) as resp:
+                return resp.status < 300
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise RasaUnavailableError(type(exc).__name__) from exc
+
+    async def presence(self, channel: str, sender_id: str) -> bool | None:
+        """Whether the person has their chat open now; None when the channel cannot tell (SMS, REST) or fails."""
+        if channel != "webchat":
+            return None
+        url = f"{self.base_url}/webhooks/webchat/presence"
+        try:
+            async with self.session.get(url, params={"sender_id": sender_id}, headers=bearer_header(
+                    self.internal_token), timeout=self.timeout) as resp:
+                if resp.status != 200:
+                    return None
+                body = await resp.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return None
+        online = body.get("online") if isinstance(body, dict) else None
+        return online if isinstance(online, bool) else None
 
 
 def bot_event(text: str, author: str, by_agent: bool = True) -> dict[str, Any]:

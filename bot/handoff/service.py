@@ -14,17 +14,13 @@ from bot.handoff.availability import CLOSED_HOURS, NOBODY, Availability, describ
 from bot.handoff.config import HandoffConfig, get_handoff_config
 from bot.handoff.store import TooManyWaitingError
 from bot.handoff.targets import HandoffTarget, HandoffTicket, QueuedHandoff
-from bot.knowledge.contacts import expand
-from bot.replies import MENU_BUTTON, PHONE_HELP, PLACES_BUTTON, Button, Reply, is_sms
+from bot.replies import CALLBACK_BUTTON, MENU_BUTTON, PHONE_HELP, PHONE_HELP_SMS, PLACES_BUTTON, Reply, is_sms
 from bot.security import ratelimit
 
 logger = logging.getLogger(__name__)
 
 FAILED = "failed"
 LIMITED = "limited"  # too many requests from this conversation or this address: not queued
-CALLBACK_BUTTON = Button("Être rappelé(e)", "/request_callback")
-# The national help line, from data/knowledge/contacts.yml, in GSM-7 for SMS.
-PHONE_HELP_SMS = expand("{contact:allo_service_public}", sms=True)
 
 
 @dataclass(frozen=True)
@@ -33,10 +29,6 @@ class HandoffOutcome:
 
     availability: Availability
     queued: QueuedHandoff | None = None
-
-    @property
-    def pauses_bot(self) -> bool:
-        return self.queued is not None
 
 
 def request_handoff(

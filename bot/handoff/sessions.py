@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table, delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
-from bot.db import metadata
+from bot.db import ensure_schema, metadata
 from bot.handoff.accounts import Agent, agents_table
 from bot.handoff.store import default_display_name, project_engine, utcnow
 
@@ -47,7 +47,7 @@ class SessionStore:
 
     def __init__(self, engine: Engine | None = None, max_hours: float = 10, idle_minutes: float = 60) -> None:
         self.engine = engine or project_engine()
-        metadata.create_all(self.engine)
+        ensure_schema(self.engine)
         self.max_age = timedelta(hours=max_hours)
         self.idle = timedelta(minutes=idle_minutes)
 
@@ -75,6 +75,7 @@ class SessionStore:
                 select(
                     sessions_table, agents_table.c.disabled, agents_table.c.name, agents_table.c.available,
                     agents_table.c.last_seen_at.label("agent_seen_at"), agents_table.c.display_name,
+                    agents_table.c.role,
                 )
                 .join(agents_table, agents_table.c.id == sessions_table.c.agent_id)
                 .where(sessions_table.c.token_hash == key)
@@ -86,7 +87,7 @@ class SessionStore:
                 return None
             conn.execute(update(sessions_table).where(sessions_table.c.token_hash == key).values(last_seen_at=now))
         agent = Agent(row.agent_id, row.name, row.available, row.agent_seen_at,
-                      row.display_name or default_display_name(row.name))
+                      row.display_name or default_display_name(row.name), row.role or "agent")
         return AgentSession(agent, row.csrf_token)
 
     def destroy(self, token: str | None) -> None:

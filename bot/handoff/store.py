@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     func,
     insert,
     inspect,
@@ -30,9 +31,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import text as sql
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Row
+from sqlalchemy.future import Engine
 
-from bot.db import get_engine, metadata
+from bot.db import ensure_schema, get_engine, metadata
 
 WAITING, TAKEN, CLOSED, EXPIRED = "waiting", "taken", "closed", "expired"
 OPEN_STATUSES = (WAITING, TAKEN)
@@ -42,6 +44,7 @@ CLOSED_BY_AGENT, WAIT_TIMEOUT, IDLE_TIMEOUT, USER_LEFT = "agent", "wait_timeout"
 
 # Delivery of a message to the user's channel.
 PUSHED, OUTBOX, PENDING, FAILED = "pushed", "outbox", "pending", "failed"
+NOTICE = "notice"  # author of a service message that is neither an agent's words nor the bot's goodbye
 REFUSED = "refused"  # the channel will never deliver it (e.g. the person sent STOP by SMS): not retried
 
 requests_table = Table(
@@ -228,7 +231,7 @@ class HandoffQueue:
 
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or project_engine()
-        metadata.create_all(self.engine)
+        ensure_schema(self.engine)
         _upgrade_requests(self.engine)
 
     # ----- requests -----
@@ -335,6 +338,30 @@ class HandoffQueue:
             ).first()
         return HandoffRequest.from_row(row) if row else None
 
+    def earlier_requests(self, sender_id: str, before_id: int, limit: int = 10) -> list[HandoffRequest]:
+        """The same person's previous requests (same SMS pseudonym or web chat session), newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(requests_table)
+                .where(requests_table.c.sender_id == sender_id, requests_table.c.id < before_id)
+                .order_by(requests_table.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [HandoffRequest.from_row(row) for row in rows]
+
+    def change_marker(self) -> tuple[Any, ...]:
+        """A cheap summary that moves whenever a request or a message changes (for the console's live updates)."""
+        with self.engine.connect() as conn:
+            requests = conn.execute(select(
+                func.count(), func.max(requests_table.c.id), func.max(requests_table.c.last_activity_at),
+                func.max(requests_table.c.taken_at), func.max(requests_table.c.closed_at),
+                func.sum(case((requests_table.c.status == WAITING, 1), else_=0)),
+                func.sum(case((requests_table.c.status == TAKEN, 1), else_=0)),
+            ).select_from(requests_table)).one()
+            messages = conn.execute(select(func.max(messages_table.c.id),
+                                           func.sum(messages_table.c.attempts))).one()
+        return (*tuple(requests), *tuple(messages))
+
     def waiting(self) -> list[HandoffRequest]:
         """Waiting requests, oldest first."""
         return self._select(requests_table.c.status == WAITING)
@@ -369,6 +396,28 @@ class HandoffQueue:
         if result.rowcount != 1:
             self.get(request_id)  # raises RequestNotFoundError when it does not exist
             raise AlreadyTakenError(request_id)
+        return self.get(request_id)
+
+    def transfer(self, request_id: int, agent_name: str, to_agent: str | None, to_display_name: str | None = None,
+                 now: datetime | None = None) -> HandoffRequest:
+        """Give a conversation this agent holds to a colleague, or back to the queue (to_agent None), where it keeps
+        its place (requested_at); ConversationClosedError when it is not theirs any more."""
+        now = now or utcnow()
+        if to_agent is None:
+            values: dict[str, Any] = {"status": WAITING, "agent_name": None, "agent_display_name": None}
+        else:
+            values = {"agent_name": to_agent,
+                      "agent_display_name": to_display_name or default_display_name(to_agent)}
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(requests_table)
+                .where(requests_table.c.id == request_id, requests_table.c.status == TAKEN,
+                       requests_table.c.agent_name == agent_name)
+                .values(last_activity_at=now, **values)
+            )
+        if result.rowcount != 1:
+            self.get(request_id)
+            raise ConversationClosedError(request_id)
         return self.get(request_id)
 
     def touch(self, request_id: int, agent_name: str, now: datetime | None = None) -> None:
@@ -438,9 +487,11 @@ class HandoffQueue:
 
     def stale(self, now: datetime, wait_minutes: float, idle_minutes: float) -> list[tuple[HandoffRequest, str]]:
         """Open requests that waited or idled too long, with the reason to close them."""
+        # last_activity_at: a conversation put back in the queue by an agent gets a full wait again.
         waited_too_long = self._select(
             and_(requests_table.c.status == WAITING,
-                 requests_table.c.requested_at < now - timedelta(minutes=wait_minutes))
+                 requests_table.c.requested_at < now - timedelta(minutes=wait_minutes),
+                 requests_table.c.last_activity_at < now - timedelta(minutes=wait_minutes))
         )
         idle = self._select(
             and_(requests_table.c.status == TAKEN,
@@ -470,12 +521,17 @@ class HandoffQueue:
         agent_name: str | None,
         delivery: str = PENDING,
         now: datetime | None = None,
+        author: str | None = None,
     ) -> HandoffMessage:
-        """Keep a message before it is delivered, so that nothing is lost if the channel is down."""
+        """Keep a message before it is delivered, so that nothing is lost if the channel is down.
+
+        author: "agent" (agent_name given), "system" (the bot's closing words) or NOTICE (news of the service,
+        such as who joined, which must not end the handoff on the person's screen)."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 insert(messages_table).values(
-                    request_id=request_id, author="agent" if agent_name else "system", agent_name=agent_name,
+                    request_id=request_id, author=author or ("agent" if agent_name else "system"),
+                    agent_name=agent_name,
                     text=text, created_at=now or utcnow(), delivery=delivery, attempts=0,
                 )
             )

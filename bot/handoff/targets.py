@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.handoff.accounts import AgentDirectory
 from bot.handoff.availability import Availability, check_availability

@@ -35,9 +35,13 @@ def transcript_from_events(
             metadata = event.get("metadata") or {}
             if metadata.get(AGENT_METADATA_KEY):
                 entry.update(role="agent" if metadata.get("agent") else "system", agent=metadata[AGENT_METADATA_KEY])
-            titles = [b.get("title") for b in (event.get("data") or {}).get("buttons") or [] if isinstance(b, dict)]
+            buttons = [b for b in (event.get("data") or {}).get("buttons") or [] if isinstance(b, dict)]
+            titles = [b.get("title") for b in buttons]
             if titles:
                 entry["choices"] = [redact_personal_data(t) for t in titles if isinstance(t, str)]
+                # So that the console can say which button the person pressed instead of showing "/payload".
+                entry["payloads"] = {b["payload"]: redact_personal_data(b["title"]) for b in buttons
+                                     if isinstance(b.get("payload"), str) and isinstance(b.get("title"), str)}
         messages.append(entry)
     return messages[-limit:]
 
@@ -57,5 +61,5 @@ def topic_from_events(events: Iterable[dict[str, Any]], last_procedure: str | No
 
 def last_user_timestamp(events: Iterable[dict[str, Any]]) -> float | None:
     """When the user last wrote."""
-    stamps = [e.get("timestamp") for e in events if e.get("event") == "user" and e.get("timestamp")]
+    stamps: list[float] = [e["timestamp"] for e in events if e.get("event") == "user" and e.get("timestamp")]
     return max(stamps) if stamps else None

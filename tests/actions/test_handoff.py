@@ -11,7 +11,7 @@ from bot.db import get_engine
 from bot.handoff.accounts import AgentDirectory
 from bot.handoff.callbacks import CallbackBook
 from bot.handoff.store import HandoffQueue
-from bot.replies import PHONE_HELP
+from bot.replies import PHONE_HELP, PHONE_HELP_SMS
 from tests.trackers import make_tracker, user_event
 
 PERSON_TEXT = "je veux parler à quelqu'un"
@@ -71,7 +71,7 @@ async def test_out_of_hours_says_when_the_service_opens_again(database, agent_av
     monkeypatch.setenv("NUMECRIVAIN_SERVICE_HOURS", "Mo-Su off")
     messages, events = await run(ActionRequestHuman(), make_tracker(PERSON_TEXT, "request_human", channel="sms"))
     assert events == [] and "en dehors des horaires" in messages[0]["text"]
-    assert "39 39" in messages[0]["text"] and "01 70 772 372" not in messages[0]["text"]
+    assert PHONE_HELP_SMS in messages[0]["text"] and "Solidarit" not in messages[0]["text"]
 
 
 async def test_nearest_france_services_is_given_when_the_commune_is_known(database):

@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from bot.db import make_engine, metadata
+from bot.db import get_engine
 from bot.service_auth import rasa_api_authorised
 from bot.settings import Settings
 from tests.conftest import free_port
@@ -24,9 +24,7 @@ FIXED_NOW = datetime(2024, 3, 11, 9, 30)  # a Monday, 10:30 in Lille (naive UTC 
 
 def sqlite_engine(tmp_path: Any, name: str = "handoff.db") -> Engine:
     """A fresh project database in a temporary folder."""
-    engine = make_engine(f"sqlite:///{tmp_path / name}")
-    metadata.create_all(engine)
-    return engine
+    return get_engine(f"sqlite:///{tmp_path / name}")  # migrated, as in production
 
 
 @dataclass
@@ -39,6 +37,7 @@ class FakeRasa:
     down: bool = False
     push_channels: tuple[str, ...] = ("webchat", "sms")
     unsubscribed: set[str] = field(default_factory=set)  # senders who sent STOP (the SMS route answers 409)
+    online: set[str] = field(default_factory=set)  # web chat senders whose chat is open now
     url: str = ""
 
     def app(self) -> web.Application:
@@ -46,7 +45,13 @@ class FakeRasa:
         application.router.add_get("/conversations/{sender}/tracker", self._tracker)
         application.router.add_post("/conversations/{sender}/tracker/events", self._append)
         application.router.add_post("/webhooks/{channel}/agent_message", self._relay)
+        application.router.add_get("/webhooks/webchat/presence", self._presence)
         return application
+
+    async def _presence(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {INTERNAL_TOKEN}":
+            return web.json_response({}, status=401)
+        return web.json_response({"online": request.query.get("sender_id") in self.online})
 
     async def _tracker(self, request: web.Request) -> web.Response:
         if self.down or not rasa_api_authorised(request.headers, RASA_TOKEN):
@@ -118,6 +123,7 @@ async def running_portal(settings: Settings) -> AsyncIterator[str]:
     )
     assert server is not None
     await server.startup()
+    app.is_running = True  # as app.run() does: listeners may use app.add_task
     await server.before_start()
     await server.after_start()
     try:

@@ -90,6 +90,21 @@ def test_cli_sets_the_display_name_users_read(tmp_path):
     assert [directory.by_name(n).public_name for n in ("karim.benali", "claire.dupont")] == ["Karim B.", "Claire D."]
 
 
+def test_cli_gives_an_account_the_agent_or_admin_role(tmp_path):
+    env = {"NUMECRIVAIN_DB_URL": f"sqlite:///{tmp_path / 'roles.db'}", "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.handoff.accounts", *args], input=PASSWORD + "\n",
+                              capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120, check=False)
+
+    assert "(admin)" in cli("create", "nadia.admin", "--role", "admin").stdout
+    assert "(agent)" in cli("create", "paul.agent").stdout
+    assert cli("role", "paul.agent", "chef").returncode != 0
+    assert cli("role", "paul.agent", "admin").returncode == 0
+    directory = AgentDirectory(sqlite_engine(tmp_path, "roles.db"))
+    assert [directory.by_name(n).role for n in ("nadia.admin", "paul.agent")] == ["admin", "admin"]
+
+
 def test_accounts_made_before_display_names_get_their_first_name(tmp_path):
     import sqlite3
 

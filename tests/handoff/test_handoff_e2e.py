@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -29,16 +28,6 @@ def agent(stack):
     client.set_available(False)  # other tests of the session must not find a person waiting for them
 
 
-def wait_until(predicate, timeout: float = 20.0, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
-
-
 def test_rest_user_reaches_a_person_and_gets_the_bot_back(stack, agent):
     sender = new_sender()
     marker = f"carte vitale {uuid.uuid4().hex[:6]}"
@@ -55,7 +44,10 @@ def test_rest_user_reaches_a_person_and_gets_the_bot_back(stack, agent):
     sent = agent.post(f"/agents/api/requests/{request_id}/messages", {"text": "Bonjour, ici un conseiller."})
     assert sent.status_code == 201 and sent.json()["delivery"] == "outbox"
     outbox = requests.get(messages_url, timeout=10).json()
-    assert outbox["status"] == "taken" and outbox["messages"][0]["text"] == "Bonjour, ici un conseiller."
+    assert outbox["status"] == "taken"
+    joined, reply = outbox["messages"][0], outbox["messages"][1]
+    assert "a rejoint la conversation" in joined["text"]  # the person is told who now answers
+    assert reply["text"] == "Bonjour, ici un conseiller."
 
     closed = agent.post(f"/agents/api/requests/{request_id}/close")
     assert closed.status_code == 200 and closed.json()["resumed"] is True
@@ -74,25 +66,32 @@ async def test_web_chat_user_gets_the_agent_reply_live_over_socketio(stack, agen
         await chat.start_session(session_id)
         # The "Parler à une personne" button, as the widget sends a click on it.
         await chat.emit("user_uttered", {"message": "/request_human", "metadata": {"button": True}})
-        queued = await chat.wait_for("bot_uttered", 1, timeout=60)
+        queued = await chat.wait_for("bot_uttered", 1)
         assert "file d'attente" in queued[0]["text"]
         await chat.emit("user_uttered", {"message": f"mon {marker}", "session_id": session_id})
 
         request_id = agent.find_waiting(marker)
         assert agent.post(f"/agents/api/requests/{request_id}/take").status_code == 200
-        started = time.monotonic()
+        joined = await chat.wait_for("bot_uttered", 2)
+        assert "a rejoint la conversation" in joined[1]["text"]  # who answers now, before the first reply
         sent = agent.post(f"/agents/api/requests/{request_id}/messages", {"text": "Je regarde votre dossier."})
         assert sent.json()["delivery"] == "pushed"
-        live = await chat.wait_for("bot_uttered", 2, timeout=10)
-        assert live[1]["text"] == "Je regarde votre dossier." and live[1]["from"] == "agent"
-        assert time.monotonic() - started < 5
+        live = await chat.wait_for("bot_uttered", 3)
+        assert live[2]["text"] == "Je regarde votre dossier." and live[2]["from"] == "agent"
 
         assert agent.post(f"/agents/api/requests/{request_id}/close").status_code == 200
-        goodbye = await chat.wait_for("bot_uttered", 3, timeout=10)
-        assert "a terminé la conversation" in goodbye[2]["text"]
+        goodbye = await chat.wait_for("bot_uttered", 5)
+        assert "a terminé la conversation" in goodbye[3]["text"]
+        survey = goodbye[4]  # then the optional satisfaction question, with its three buttons
+        assert survey["text"] == "Avez-vous obtenu l'aide dont vous aviez besoin ?"
+        assert [b["title"] for b in survey["quick_replies"]] == ["Oui", "En partie", "Non"]
+        await chat.emit("user_uttered", {"message": survey["quick_replies"][0]["payload"],
+                                         "metadata": {"button": True}, "session_id": session_id})
+        thanked = await chat.wait_for("bot_uttered", 6)
+        assert thanked[5]["text"].startswith("Merci pour votre réponse")
         await chat.emit("user_uttered", {"message": "bonjour", "session_id": session_id})
-        greeted = await chat.wait_for("bot_uttered", 4, timeout=60)
-        assert "Numécrivain" in greeted[3]["text"]
+        greeted = await chat.wait_for("bot_uttered", 7)
+        assert "Numécrivain" in greeted[6]["text"]
 
 
 def test_double_take_gets_409_for_the_second_agent(stack, agent):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -46,26 +47,23 @@ def test_asking_twice_queues_the_conversation_once(queue):
     assert first.id == second.id and len(queue.waiting()) == 1
 
 
-def test_only_one_of_two_agents_takes_a_conversation(queue):
+def test_only_one_of_eight_agents_taking_at_once_gets_the_conversation(queue):
     request = queue.enqueue("a", "rest", TRANSCRIPT)
-    results: list[str] = []
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(8, timeout=60)
 
-    def grab(name: str) -> None:
+    def grab(name: str) -> str:
         barrier.wait()
         try:
             queue.take(request.id, name)
-            results.append(name)
+            return name
         except AlreadyTakenError:
-            results.append("409")
+            return "409"
 
-    threads = [threading.Thread(target=grab, args=(f"agent{i}",)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(grab, f"agent{i}") for i in range(8)]
+        results = [future.result(timeout=60) for future in futures]  # re-raises what a thread raised
     winners = [r for r in results if r != "409"]
-    assert len(winners) == 1
+    assert len(results) == 8 and len(winners) == 1
     assert queue.get(request.id).agent_name == winners[0] and queue.get(request.id).status == TAKEN
 
 
