@@ -35,7 +35,7 @@ def widget_coordinates(tracker: Tracker) -> tuple[float, float] | None:
     """Coordinates sent by the web widget: message metadata first, then the payload's entities."""
     message = tracker.latest_message or {}
     metadata = message.get("metadata") or {}
-    location = metadata.get("location") if isinstance(metadata.get("location"), dict) else metadata
+    location = found if isinstance(found := metadata.get("location"), dict) else metadata
     candidates = [(location.get("latitude"), location.get("longitude"))]
     entities = {e.get("entity"): e.get("value") for e in message.get("entities") or []}
     candidates.append((entities.get("latitude"), entities.get("longitude")))
@@ -137,7 +137,7 @@ class ActionFindPlaces(Action):
         return "action_find_places"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         latest = location_text(tracker) if intent in PLACES_INTENTS else None
@@ -163,7 +163,7 @@ class ActionAskCommune(Action):
         return "action_ask_commune"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         _dispatch(dispatcher, PlacesAnswer(ASK_LOCATION), tracker.get_latest_input_channel())
         return []

@@ -317,12 +317,14 @@ def training_examples(nlu_dir: Path) -> dict[str, int]:
 
 def answered_intents(rules_file: Path) -> set[str]:
     """Intents that a rule answers with action_answer_procedure."""
-    intents = set()
+    intents: set[str] = set()
     for rule in _yaml(rules_file).get("rules") or []:
         steps = rule.get("steps") or [] if isinstance(rule, dict) else []
         for current, following in itertools.pairwise(steps):
             if isinstance(current, dict) and isinstance(following, dict) and following.get("action") == ANSWER_ACTION:
-                intents.add(current.get("intent"))
+                intent = current.get("intent")
+                if isinstance(intent, str):  # a rule may answer after an action step rather than an intent
+                    intents.add(intent)
     return intents
 
 

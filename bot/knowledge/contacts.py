@@ -27,8 +27,8 @@ PHONE_HELP_ID = "allo_service_public"
 
 # {contact:caf}, {phone:caf}, {name:caf}: bounded, linear pattern.
 PLACEHOLDER = re.compile(r"\{(contact|phone|name):([a-z][a-z0-9_]{0,40})\}")
-# A French phone number written in a text: 10 digits (01 23 45 67 89, 0 800 711 771, 0170772372)
-# or a 4-digit service number written "39 39" / "3939" beside a telephone word.
+# A French phone number written in a text: 10 digits (01 23 45 67 89, 0 800 123 456, 0123456789)
+# or a 4-digit service number written "12 34" / "1234" beside a telephone word.
 _TEN_DIGITS = re.compile(r"(?<![\d/])0\s?[1-9](?:[\s.]?\d){8}(?!\d)")
 _SHORT_NUMBER = re.compile(
     r"(?:\b(?:au|le|appelez|appeler|t[ée]l[ée]phone|t[ée]l\.?|num[ée]ro)\s*:?\s*)(\d{2}\s?\d{2})(?!\s?\d)",
@@ -140,7 +140,7 @@ def expand(text: str, contacts: dict[str, Contact] | None = None, sms: bool = Fa
 
 
 def _number_pattern(phone: str) -> re.Pattern[str]:
-    """A known number written with any spacing (39 39, 3939, 3 9 3 9), not inside a longer number."""
+    """A known number written with any spacing (12 34, 1234, 1 2 3 4), not inside a longer number."""
     digits = re.sub(r"\D", "", phone)
     return re.compile(r"(?<![\d/])" + r"[\s.]?".join(digits) + r"(?![\d/])")
 
@@ -157,7 +157,7 @@ def literal_phone_numbers(text: str, contacts: dict[str, Contact] | None = None)
 
 
 def tel_uri(phone: str) -> str:
-    """'01 70 772 372' -> 'tel:+33170772372'; a short number such as '39 39' -> 'tel:3939'."""
+    """'01 23 45 67 89' -> 'tel:+33123456789'; a short number such as '12 34' -> 'tel:1234'."""
     digits = re.sub(r"\D", "", phone)
     if len(digits) == 10 and digits.startswith("0"):
         return f"tel:+33{digits[1:]}"

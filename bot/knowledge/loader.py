@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,9 @@ def _to_procedure(entry: dict[str, Any], source_file: str) -> Procedure:
         sources=tuple(source_from_dict(raw) for raw in entry["sources"]),
         cases=tuple(
             Case(id=case["id"], title=case["title"], when=tuple(case["when"]), answer=_flat(case["answer"]),
-                 sources=tuple(case["sources"]), sms=_flat(case.get("sms") or ""))
+                 sources=tuple(case["sources"]), sms=_flat(case.get("sms") or ""),
+                 ages=(case["ages"][0], case["ages"][1]) if case.get("ages") else None,
+                 situations=tuple(case.get("situations") or ()))
             for case in entry.get("cases") or []
         ),
         source_file=source_file,
@@ -105,7 +107,7 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self._procedures)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Procedure]:
         return iter(self._procedures.values())
 
     def get(self, procedure_id: str) -> Procedure | None:

@@ -39,6 +39,12 @@ class Case:
     answer: str
     sources: tuple[str, ...]
     sms: str = ""
+    ages: tuple[int, int] | None = None  # both included
+    situations: tuple[str, ...] = ()  # lost, stolen, minor, adult
+
+    def covers_age(self, age: int) -> bool:
+        """True when the case has an age range and the age is in it."""
+        return self.ages is not None and self.ages[0] <= age <= self.ages[1]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -124,7 +125,7 @@ def build_report(out_dir: Path, today: date, procedures_dir: Path = PROCEDURES_D
             facts.append({"name": name, "label": FIELD_LABELS[name],
                           "texts": list(value) if isinstance(value, tuple) else [value],
                           "sources": procedure.sources_for(name)})
-        page = {
+        page: dict[str, Any] = {
             "procedure": shown, "facts": facts, "date_note": date_note(procedure),
             "review": _review_state(procedure.next_review, today),
             "sources": [{"source": s, "review": _review_state(s.review_by, today) if s.review_by else "ok"}
@@ -139,8 +140,11 @@ def build_report(out_dir: Path, today: date, procedures_dir: Path = PROCEDURES_D
         written.append(path)
         rows.append({**page, "page": _page_name(procedure),
                      "open_reports": sum(1 for r in page["reports"] if r.status == "open")})
+    from bot.secretariat.reports import NEED_PROCEDURE_ID
+
     index = out_dir / "index.html"
     index.write_text(env.get_template("index.html.j2").render(
+        needs=reports.by_procedure.get(NEED_PROCEDURE_ID, []),
         today=today, rows=rows, general=general, contacts=sorted(contacts.values(), key=lambda c: c.id),
         describe=describe, reports_unavailable=reports.unavailable, problem_count=len(problems),
         review_state=_review_state), encoding="utf-8")

@@ -18,7 +18,7 @@ CONTACT_FIELDS = ("phone", "hours", "address")
 
 _TEXT = {"type": "string", "minLength": 2}
 SMS_MAX_CHARS = 300  # as sent, placeholders expanded (checked by bot.knowledge.check)
-# The raw text may hold placeholders ({phone:allo_service_public} is longer than "39 39"): a looser bound here.
+# The raw text may hold placeholders ({phone:allo_service_public} is longer than its number): a looser bound here.
 _SMS_RAW = {"type": "string", "minLength": 20, "maxLength": SMS_MAX_CHARS + 80}
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _URL = {"type": "string", "pattern": r"^https://[a-z0-9.-]+\.[a-z]{2,}(/\S*)?$"}
@@ -46,6 +46,8 @@ def _source_schema(backs: tuple[str, ...]) -> dict[str, Any]:
 
 SOURCE_SCHEMA = _source_schema(SOURCE_TAGS)
 
+CASE_SITUATIONS = ("lost", "stolen", "minor", "adult")
+
 CASE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -57,6 +59,11 @@ CASE_SCHEMA: dict[str, Any] = {
         "answer": {"type": "string", "minLength": 20, "maxLength": 500},
         "sms": _SMS_RAW,
         "sources": {"type": "array", "items": _SOURCE_ID, "minItems": 1},
+        # Ages the case is for, both included ([0, 14]): a question giving an age picks the case covering it.
+        "ages": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 130},
+                 "minItems": 2, "maxItems": 2},
+        # Facts that, once told (now or earlier in the conversation), point to this case.
+        "situations": {"type": "array", "items": {"enum": list(CASE_SITUATIONS)}, "minItems": 1, "uniqueItems": True},
     },
 }
 

@@ -85,6 +85,34 @@ class Hours:
         return ", ".join(f"{_hhmm(a)}-{'24h' if b.time() == time(0) and b.date() > a.date() else _hhmm(b)}"
                          for a, b in spans)
 
+    def week_groups(self, now: datetime) -> list[tuple[int, int, str]]:
+        """The coming seven days, Monday to Sunday, as runs of days with the same hours: (first, last, hours)."""
+        if self.expression is None:
+            return []
+        groups: list[tuple[int, int, str]] = []
+        for weekday in range(7):
+            hours = self.day_text(next_weekday(now, weekday))
+            if groups and groups[-1][2] == hours:
+                groups[-1] = (groups[-1][0], weekday, hours)
+            else:
+                groups.append((weekday, weekday, hours))
+        return groups
+
+    def week_text(self, now: datetime, short: bool = False) -> str:
+        """'du lundi au vendredi : 9h-12h ; samedi et dimanche : fermé' ('lun-ven 9h-12h; sam-dim fermé' if short)."""
+        parts: list[str] = []
+        for first, last, hours in self.week_groups(now):
+            if short:
+                days = WEEKDAYS_FR[first][:3] + (f"-{WEEKDAYS_FR[last][:3]}" if last != first else "")
+                parts.append(f"{days} {hours}")
+            elif first == last:
+                parts.append(f"{WEEKDAYS_FR[first]} : {hours}")
+            elif last == first + 1:
+                parts.append(f"{WEEKDAYS_FR[first]} et {WEEKDAYS_FR[last]} : {hours}")
+            else:
+                parts.append(f"du {WEEKDAYS_FR[first]} au {WEEKDAYS_FR[last]} : {hours}")
+        return ("; " if short else " ; ").join(parts)
+
     def today_text(self, now: datetime) -> str:
         """Today's hours as a French sentence, with whether it is open right now."""
         if self.expression is None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import phonenumbers
 from frictionless import Resource, Schema
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.geo.communes import CommuneDirectory, get_commune_directory
 from bot.paths import KNOWLEDGE_DIR

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.geo.distance import haversine_km_many, walking_minutes
 from bot.geo.locate import Origin
@@ -34,6 +34,7 @@ class SearchCriteria:
     needs: frozenset[Need] = frozenset()
     open_now: bool = False
     open_on: int | None = None  # weekday, 0 = Monday
+    week_hours: bool = False  # "c'est quoi les horaires": the whole week, not only today
 
     @property
     def has_time(self) -> bool:
@@ -42,7 +43,7 @@ class SearchCriteria:
 
     def without_time(self) -> SearchCriteria:
         """The same needs, any time."""
-        return SearchCriteria(self.needs)
+        return SearchCriteria(self.needs, week_hours=self.week_hours)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class SearchResult:
     dropped_needs: frozenset[Need] = frozenset()
     dropped_time: bool = False
     notes: list[str] = field(default_factory=list)
+    # For a place without a phone number: the nearest place that has one (id of the place -> that match).
+    phone_alternatives: dict[str, Match] = field(default_factory=dict)
 
 
 class PlaceIndex:
@@ -84,6 +87,7 @@ class PlaceIndex:
         self.lat_order = np.argsort(np.array([p.latitude for p in places], dtype=np.float64), kind="stable")
         self.sorted_lats = np.array([places[i].latitude for i in self.lat_order], dtype=np.float64)
         self.need_masks = {need: np.array([p.meets(need) for p in places], dtype=bool) for need in Need}
+        self.phone_mask = np.array([bool(p.telephone) for p in places], dtype=bool)
         self._hours: dict[int, Hours] = {}
 
     def __len__(self) -> int:
@@ -104,6 +108,29 @@ class PlaceIndex:
         for need in needs:
             mask &= self.need_masks[need]
         return mask
+
+    def nearest_with_phone(self, place: Place) -> Match | None:
+        """The place with a phone number nearest to this one (same growing window as `nearest`), or None."""
+        if not self.phone_mask.any():
+            return None
+        lat0, lon0 = place.latitude, place.longitude
+        cos_lat = max(0.01, math.cos(math.radians(lat0)))
+        radius = FIRST_RADIUS_KM
+        while True:
+            dlat, dlon = radius / KM_PER_DEGREE, radius / (KM_PER_DEGREE * cos_lat)
+            low = int(np.searchsorted(self.sorted_lats, lat0 - dlat, side="left"))
+            high = int(np.searchsorted(self.sorted_lats, lat0 + dlat, side="right"))
+            band = self.lat_order[low:high]
+            band = band[(np.abs(self.lons_deg[band] - lon0) <= dlon) & self.phone_mask[band]]
+            distances = haversine_km_many(lat0, lon0, self.lats[band], self.lons[band])
+            inside = (distances <= radius) & np.array([self.places[i].id != place.id for i in band], dtype=bool)
+            if inside.any():
+                best = int(np.flatnonzero(inside)[np.argmin(distances[inside])])
+                position = int(band[best])
+                return Match(self.places[position], float(distances[best]), self.hours(position))
+            if (low == 0 and high == len(self.places) and dlon >= 360) or radius >= MAX_RADIUS_KM:
+                return None
+            radius *= 4
 
     def nearest(self, origin: Origin, criteria: SearchCriteria, now: datetime,
                 limit: int = RESULT_COUNT) -> list[Match]:
@@ -172,6 +199,11 @@ def find_nearest_places(index: PlaceIndex, origin: Origin, criteria: SearchCrite
         result.dropped_needs = criteria.needs
         result.dropped_time = criteria.has_time
     result.in_origin_area = any(_in_origin_area(match, origin) for match in result.matches)
+    for match in result.matches:
+        if not match.place.telephone:
+            alternative = index.nearest_with_phone(match.place)
+            if alternative is not None:
+                result.phone_alternatives[match.place.id] = alternative
     return result
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.db import metadata
 from bot.places.model import Place

@@ -1,4 +1,4 @@
-"""Over real HTTP, a question naming a sub-case gets that case first, with contacts and an honest date."""
+"""Over real HTTP: the asked detail first (price for the age given, what to do after a loss), the rest as buttons."""
 
 from __future__ import annotations
 
@@ -10,16 +10,19 @@ from tests.e2e.rest import all_text, new_sender, offers_a_person, say
 pytestmark = pytest.mark.stack
 
 
-def test_lost_card_and_child_passport_questions_get_their_case_first(stack) -> None:  # type: ignore[no-untyped-def]
+def test_lost_card_answer_comes_first_with_the_other_parts_as_buttons(stack) -> None:  # type: ignore[no-untyped-def]
     lost = say(stack.rest_url, new_sender(), "jai perdu ma carte d'identité")
     first = lost[0]["text"]
-    assert "**Carte perdue ou volée** : En cas de perte ou de vol, la nouvelle carte coûte 25 €" in first
-    text = all_text(lost)
-    assert "le site de l'ANTS" in text and "{name:" not in text and "{contact:" not in text  # from contacts.yml
+    assert first.startswith("**Carte d'identité**\nCarte perdue : faites une nouvelle demande dans une mairie")
     card = get_knowledge_base().by_intent("procedure_identity_card")
     assert card is not None and card.verified is not None
-    assert f"Informations vérifiées le {card.verified:%d/%m/%Y}" in text and "rédigées le" not in text
-    assert offers_a_person(lost)
+    assert f"informations vérifiées le {card.verified:%d/%m/%Y}" in first and "rédigées le" not in first
+    assert len(lost) == 1 and offers_a_person(lost)
+    assert [b["title"] for b in lost[0]["buttons"]] == [
+        "Voir les étapes", "Documents à apporter", "Sans Internet", "Site officiel", "Parler à une personne"]
+    assert "{contact:" not in first and "{name:" not in first
 
-    child = all_text(say(stack.rest_url, new_sender(), "je voudrais un passeport pour ma fille"))
-    assert "Pour un enfant de moins de 15 ans, le passeport coûte 17 €" in child
+
+def test_child_passport_price_is_the_one_for_the_age_given(stack) -> None:  # type: ignore[no-untyped-def]
+    answer = all_text(say(stack.rest_url, new_sender(), "combien coute un passeport pour mon fils de 12 ans"))
+    assert "Pour un enfant de moins de 15 ans, le passeport coûte 17 €" in answer and "42 €" not in answer

@@ -50,8 +50,7 @@ def test_very_long_question_is_cut_before_matching(tmp_path: Path) -> None:
 def test_web_answer_starts_with_the_case(tmp_path: Path) -> None:
     contacts = load_contacts(write_yaml(tmp_path / "c.yml", CONTACTS))
     first = render_web(_procedure(tmp_path), "passeport pour ma fille", contacts)[0].text
-    assert first.startswith("**Exemple**\n**Pour un enfant** : Pour un enfant de moins de 15 ans, le passeport "
-                            "coûte 17 €")
+    assert first.startswith("**Exemple**\nPour un enfant de moins de 15 ans, le passeport coûte 17 €")
     plain = render_web(_procedure(tmp_path), "passeport", contacts)[0].text
     assert "Pour un enfant" not in plain
 
