@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import date
@@ -10,7 +11,9 @@ from typing import Any
 
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
+from sqlalchemy.future import Engine
 
+from bot.handoff.config import get_handoff_config
 from bot.knowledge import KnowledgeError, get_knowledge_base
 from bot.knowledge.loader import KnowledgeBase
 from bot.replies import PHONE_HELP
@@ -22,15 +25,17 @@ from bot.secretariat.places import (
     PlacesUnavailableError,
     UnknownCommuneError,
     find_places_for_secretariat,
+    places_for_question,
 )
-from bot.secretariat.ranking import rank_procedures
-from bot.secretariat.reports import record_report
+from bot.secretariat.ranking import confident_answers, keyword_index, rank_procedures, show_threshold
+from bot.secretariat.reports import record_need, record_report
 from bot.secretariat.store import secretariat_engine
 from bot.secretariat.tokens import Secretariat, authenticate, commune_names
-from bot.secretariat.usage import TrackerUnavailableError, usage_report
+from bot.secretariat.usage import TrackerUnavailableError, service_view, usage_report
 from bot.secretariat.validation import (
     InvalidInputError,
     check_procedure_id,
+    clean_need_comment,
     clean_question,
     clean_report,
     parse_limit,
@@ -49,6 +54,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 MAX_BODY_BYTES = 16_384
+NO_MATCH_TEXT = "Aucune fiche ne correspond à cette question."
+FIRST_DAY, LAST_DAY = date(2020, 1, 1), date(2100, 12, 31)  # service figures: a period the service can have
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> response.HTTPResponse:
@@ -74,7 +81,7 @@ def _caller(request: Request) -> Secretariat | None:
     return authenticate(_engine(request), token.strip())
 
 
-def _engine(request: Request):  # type: ignore[no-untyped-def]
+def _engine(request: Request) -> Engine:
     return secretariat_engine(request.app.ctx.settings.database_url)
 
 
@@ -88,6 +95,28 @@ def _knowledge_base() -> KnowledgeBase | None:
 
 def _page(name: str) -> response.HTTPResponse:
     return response.html((STATIC_DIR / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
+
+
+def _json_object(request: Request, fields: str) -> dict[str, Any] | response.HTTPResponse:
+    """The request's JSON object, or the 413/400 answer that says what was expected."""
+    if len(request.body or b"") > MAX_BODY_BYTES:
+        return _error(413, "body_too_large", "Message trop long.")
+    try:
+        body = request.json
+    except Exception:
+        body = None
+    if not isinstance(body, dict):
+        return _error(400, "invalid_json", f"Envoyez un objet JSON {{{fields}}}.")
+    return body
+
+
+async def _places_for_question(question: str, home: str | None) -> dict[str, Any] | None:
+    """Nearby places for the question (off the event loop); None when they cannot be found, never an error."""
+    try:
+        return await asyncio.to_thread(places_for_question, question, home)
+    except Exception:  # the places are a help next to the sheets: their failure must not hide the sheets
+        logger.exception("places for a secretariat question failed; the sheets are shown alone")
+        return None
 
 
 def build_blueprint() -> Blueprint:
@@ -108,7 +137,8 @@ def build_blueprint() -> Blueprint:
 
     @bp.get("/api/v1/answers")
     async def answers(request: Request) -> response.HTTPResponse:
-        if _caller(request) is None:
+        who = _caller(request)
+        if who is None:
             return _unauthorised()
         try:
             question = clean_question(request.args.get("q"))
@@ -120,13 +150,37 @@ def build_blueprint() -> Blueprint:
             return _error(503, "knowledge_unavailable", "La base de fiches est en cours de correction. Réessayez.")
         started = time.perf_counter()
         ranking = await rank_procedures(question, knowledge_base, request.app.ctx.secretariat_nlu, limit)
+        shown = confident_answers(ranking)
+        home = None if who.is_admin else commune_names().get(who.commune)
+        places = await _places_for_question(question, home)
         return _json({
             "question": question,
             "method": ranking.method,
             "nlu_intent": ranking.nlu_intent,
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
-            "answers": [answer_document(item) for item in ranking.answers],
+            "threshold": show_threshold(ranking),
+            "no_match": None if shown else NO_MATCH_TEXT,
+            "answers": [answer_document(item, question=question) for item in shown],
+            "places": places,
         })
+
+    @bp.post("/api/v1/needs")
+    async def needs(request: Request) -> response.HTTPResponse:
+        who = _caller(request)
+        if who is None:
+            return _unauthorised()
+        body = _json_object(request, "question, comment")
+        if isinstance(body, response.HTTPResponse):
+            return body
+        try:
+            question = clean_question(body.get("question"))
+            comment = clean_need_comment(body.get("comment"))
+        except InvalidInputError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        need = await asyncio.to_thread(record_need, _engine(request), who, question, comment)
+        logger.info("need without a sheet %s from commune %s", need.id, who.commune)
+        return _json({"id": need.id, "procedure_id": need.procedure_id, "status": need.status,
+                      "created_at": need.created_at.isoformat()}, status=201)
 
     @bp.get("/api/v1/procedures/<procedure_id:str>")
     async def procedure(request: Request, procedure_id: str) -> response.HTTPResponse:
@@ -169,14 +223,9 @@ def build_blueprint() -> Blueprint:
         who = _caller(request)
         if who is None:
             return _unauthorised()
-        if len(request.body or b"") > MAX_BODY_BYTES:
-            return _error(413, "body_too_large", "Message trop long.")
-        try:
-            body = request.json
-        except Exception:
-            body = None
-        if not isinstance(body, dict):
-            return _error(400, "invalid_json", "Envoyez un objet JSON {procedure_id, message}.")
+        body = _json_object(request, "procedure_id, message")
+        if isinstance(body, response.HTTPResponse):
+            return body
         try:
             procedure_id = check_procedure_id(body.get("procedure_id"))
             message = clean_report(body.get("message"))
@@ -208,6 +257,25 @@ def build_blueprint() -> Blueprint:
             return _error(503, "tracker_unavailable", f"Historique des conversations illisible : {exc}")
         return _json(report.as_dict())
 
+    @bp.get("/api/v1/usage/service")
+    async def usage_service(request: Request) -> response.HTTPResponse:
+        """The handoff service figures (charts drawn by the server, their tables, the CSV): administration only."""
+        who = _caller(request)
+        if who is None:
+            return _unauthorised()
+        if not who.is_admin:
+            return _error(403, "admin_only", "Ces chiffres sont réservés à l'administration métropolitaine.")
+        try:
+            since = date.fromisoformat(request.args["since"][0]) if request.args.get("since") else None
+            until = date.fromisoformat(request.args["until"][0]) if request.args.get("until") else None
+        except ValueError:
+            return _error(400, "invalid_date", "Dates au format AAAA-MM-JJ.")
+        if any(day is not None and not FIRST_DAY <= day <= LAST_DAY for day in (since, until)):
+            return _error(400, "invalid_date", "Dates entre 2020 et 2100, au format AAAA-MM-JJ.")
+        view = await asyncio.to_thread(service_view, _engine(request), since, until,
+                                       get_handoff_config().timezone)
+        return _json(view)
+
     @bp.get("/secretariat")
     async def page(_: Request) -> response.HTTPResponse:
         return _page("index.html")
@@ -232,11 +300,27 @@ def build_blueprint() -> Blueprint:
     return bp
 
 
+def warm_up() -> None:
+    """Load the sheets, their keyword index, the places and the communes before the first secretary asks."""
+    try:
+        knowledge_base = get_knowledge_base()
+        keyword_index(knowledge_base)
+        places_for_question("lieu pour apprendre l'informatique à Lille", "Lille")
+    except Exception:  # only a speed-up: the first question will load what failed here, or say why
+        logger.exception("secretariat warm-up failed; the first question will be slower")
+
+
 def register(app: Sanic) -> None:
     """Attach the secretariat API and pages to the portal."""
     settings = app.ctx.settings
+
+    async def start_warm_up(running: Sanic, _: Any) -> None:
+        # A plain task (kept on ctx): Sanic's add_task refuses servers started with create_server.
+        running.ctx.secretariat_warm_up = asyncio.get_running_loop().create_task(asyncio.to_thread(warm_up))
+
+    app.register_listener(start_warm_up, "after_server_start")
     if not hasattr(app.ctx, "secretariat_nlu"):
         app.ctx.secretariat_nlu = RasaNluClient(settings.rasa_url, settings.rasa_api_token)
     if not hasattr(app.ctx, "secretariat_tracker_url"):
-        app.ctx.secretariat_tracker_url = None  # None: the TRACKER_* variables, as endpoints.yml
+        app.ctx.secretariat_tracker_url = None  # None: the event broker's events in the project database
     app.blueprint(build_blueprint())

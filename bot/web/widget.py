@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.channels.inputs import MAX_WEBCHAT_MESSAGE_CHARS
 from bot.knowledge.contacts import phone_help, tel_uri
+from bot.replies import HUMAN_BUTTON, PLACES_BUTTON
 
 WIDGET_DIR = Path(__file__).parent / "static" / "widget"
 WIDGET_FILES = ("numecrivain.js", "numecrivain.css")
-# The widget's JavaScript carries a default help line between these markers; the server puts in the one of
-# data/knowledge/contacts.yml, so that the number is written once.
-HELP_MARKERS = ("/*help-contact*/", "/*end-help-contact*/")
+# The widget's JavaScript has `null` between these markers; the server puts in what it shares with the bot
+# (shared_texts), so that the number, the button title and the limit are each written once.
+SHARED_MARKERS = ("/*server-texts*/", "/*end-server-texts*/")
 
 
 def help_line() -> tuple[str, str, str]:
@@ -26,16 +29,26 @@ def help_line() -> tuple[str, str, str]:
     return contact.name, phone, tel_uri(phone)
 
 
+def shared_texts() -> dict[str, object]:
+    """What the widget shows or sends that the bot also uses: the help line, two choices, the message limit."""
+    contact_name, phone, tel = help_line()
+    return {
+        "help": {"name": contact_name, "phone": phone, "tel": tel},
+        "human": HUMAN_BUTTON.as_dict(),
+        "places": PLACES_BUTTON.as_dict(),
+        "max_chars": MAX_WEBCHAT_MESSAGE_CHARS,
+    }
+
+
 def widget_source(name: str) -> str:
-    """A widget file's text; the JavaScript gets the help line from contacts.yml."""
+    """A widget file's text; the JavaScript gets shared_texts() between its markers."""
     text = (WIDGET_DIR / name).read_text(encoding="utf-8")
     if not name.endswith(".js"):
         return text
-    start, end = HELP_MARKERS
+    start, end = SHARED_MARKERS
     before, rest = text.split(start, 1)
     _, after = rest.split(end, 1)
-    contact_name, phone, tel = help_line()
-    data = json.dumps({"name": contact_name, "phone": phone, "tel": tel}, ensure_ascii=False)
+    data = json.dumps(shared_texts(), ensure_ascii=False)
     data = data.replace("</", "<\\/")  # never close a <script> element early
     return f"{before}{start}{data}{end}{after}"
 
@@ -141,7 +154,8 @@ def register(app: Sanic) -> None:
 
     @app.get("/", name="widget_demo_page")
     async def demo(request: Request) -> response.HTTPResponse:
-        rasa_url = request.app.ctx.settings.rasa_url
+        # Behind nginx (make run-prod) the widget talks to the public address, not to Rasa's internal one.
+        rasa_url = os.environ.get("NUMECRIVAIN_PUBLIC_CHAT_URL", "").strip() or request.app.ctx.settings.rasa_url
         return response.html(
             demo_page(rasa_url),
             headers={"Content-Security-Policy": content_security_policy(rasa_url), "Referrer-Policy": "no-referrer"},

@@ -1,4 +1,8 @@
-"""A scripted socket.io server living in the page's WebSocket route, and the demo page served without a portal."""
+"""The demo page served without a portal, and a scripted socket.io server living in the page's WebSocket route.
+
+Tests of what the widget does with the channel run against the real one (tests/web/chat_server.py). The scripted
+server stays where only a conversation to display is needed (layout cases and screenshots, widget_screenshots.py).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,9 @@ class FakeChatServer:
         self.session_requests: list[Any] = []
         self.handled_ids: set[str] = set()
         self.hold_acks = False
+        self.unavailable_acks = 0  # the next N messages are refused as the real channel does when Rasa is down
+        self.hold_replies = False  # the bot "thinks" until release()
+        self._held: list[tuple[WebSocketRoute, str]] = []
         self._count = 0
 
     def attach(self, page: Page) -> None:
@@ -63,7 +70,15 @@ class FakeChatServer:
             self.session_requests.append(data.get("session_id"))
             ws.send("42" + json.dumps(["session_confirm", data.get("session_id") or "fake-session"]))
         elif event == "user_uttered":
+            if self.hold_replies:
+                self._held.append((ws, message))
+                return
             self.attempts.append(data)
+            if self.unavailable_acks > 0:
+                self.unavailable_acks -= 1
+                if ack_id:
+                    ws.send(f"43{ack_id}" + json.dumps([{"handled": False, "error": "unavailable"}]))
+                return
             message_id = (data.get("metadata") or {}).get("message_id")
             if message_id not in self.handled_ids:  # what the real channel does with a resent message
                 self.handled_ids.add(message_id)
@@ -78,6 +93,13 @@ class FakeChatServer:
         """Send a bot (or agent) message to every open socket."""
         for ws in self.sockets:
             ws.send("42" + json.dumps(["bot_uttered", message]))
+
+    def release(self) -> None:
+        """Answer the messages held while hold_replies was set, and stop holding."""
+        self.hold_replies = False
+        held, self._held = self._held, []
+        for ws, message in held:
+            self._on_message(ws, message)
 
     def go_down(self) -> None:
         """Close every socket and refuse new ones, as a stopped server would."""
@@ -96,7 +118,7 @@ class FakeChatServer:
         return [m.get("message", "") for m in self.user_messages]
 
 
-def serve_demo_page(page: Page) -> list[str]:
+def serve_demo_page(page: Page, chat_server: str = CHAT_SERVER) -> list[str]:
     """Serve the portal's demo page and widget files on a fake origin; returns the list of requested URLs."""
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
@@ -104,8 +126,8 @@ def serve_demo_page(page: Page) -> list[str]:
     def fulfil(route: Route) -> None:
         path = route.request.url[len(DEMO_ORIGIN):].split("?")[0]
         if path == "/":
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=demo_page(CHAT_SERVER),
-                          headers={"Content-Security-Policy": content_security_policy(CHAT_SERVER)})
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=demo_page(chat_server),
+                          headers={"Content-Security-Policy": content_security_policy(chat_server)})
         elif path == "/widget/demo.css":
             route.fulfill(status=200, content_type="text/css", body=DEMO_CSS)
         elif path in ("/widget/numecrivain.js", "/widget/numecrivain.css"):

@@ -9,8 +9,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The demo page is served on a fake public origin while the web chat server of the test listens on 127.0.0.1:
+# chromium's local network access checks would block that connection (a real chat server is public).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-features=LocalNetworkAccessChecks"]
 
 
 @pytest.fixture(scope="module")

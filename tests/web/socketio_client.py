@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-import websockets
+from websockets.legacy.client import connect  # what websockets.connect lazily names (typed)
 
 
 class SocketIOClient:
@@ -22,7 +22,7 @@ class SocketIOClient:
         self._reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> SocketIOClient:
-        self._ws = await websockets.connect(self.url)
+        self._ws = await connect(self.url)
         opening = await self._ws.recv()
         assert opening.startswith("0{"), opening
         await self._ws.send("40")

@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import aiohttp
 import pytest
@@ -134,10 +135,11 @@ async def test_second_agent_taking_the_same_conversation_gets_409(portal):
 
 
 async def test_agent_reply_reaches_the_web_chat_through_the_channel_route(portal):
-    request = portal.queue.enqueue("web-1", "webchat", [])
+    request = portal.queue.enqueue("web-1", "webchat", [], now=datetime(2024, 3, 11, 9, 30))
     portal.rasa.events["web-1"] = [
         {"event": "user", "text": "je veux parler à quelqu'un", "timestamp": 1.0},
-        {"event": "user", "text": "c'est pour mon passeport", "timestamp": 4_000_000_000.0},
+        {"event": "user", "text": "c'est pour mon passeport", "timestamp": 1_710_149_600.0},  # 11/03/2024 9:33
+        {"event": "user", "text": "vous êtes là ?", "timestamp": 4_000_000_000.0},  # after the take
     ]
     async with client() as session:
         _, csrf = await login(session, portal.url, "alice", PASSWORD)
@@ -148,10 +150,13 @@ async def test_agent_reply_reaches_the_web_chat_through_the_channel_route(portal
         async with session.get(f"{portal.url}/agents/api/requests/{request.public_id}") as resp:
             conversation = await resp.json()
     assert portal.rasa.relayed == [
-        {"channel": "webchat", "sender_id": "web-1", "text": "Bonjour, je suis Alice.", "agent": "Alice"}
+        {"channel": "webchat", "sender_id": "web-1", "kind": "notice", "agent": "Numécrivain",
+         "text": "Alice, de l'équipe, a rejoint la conversation et va vous répondre."},
+        {"channel": "webchat", "sender_id": "web-1", "text": "Bonjour, je suis Alice.", "agent": "Alice"},
     ]
     texts = [(m["role"], m["text"], m["while_waiting"]) for m in conversation["messages"]]
     assert ("user", "c'est pour mon passeport", True) in texts
+    assert ("user", "vous êtes là ?", False) in texts
     assert ("agent", "Bonjour, je suis Alice.", False) in texts
 
 
@@ -170,7 +175,10 @@ async def test_rest_user_reads_agent_messages_from_the_outbox_with_its_key(porta
                             params={"key": request.outbox_key}) as resp:
             outbox = await resp.json()
     assert outbox["status"] == "taken"
-    assert [m["text"] for m in outbox["messages"]] == ["Je regarde votre dossier."]
+    assert [(m["from"], m["text"]) for m in outbox["messages"]] == [
+        ("notice", "Alice, de l'équipe, a rejoint la conversation et va vous répondre."),
+        ("agent", "Je regarde votre dossier."),
+    ]
 
 
 async def test_replying_to_a_closed_conversation_gets_409_and_close_resumes_the_bot(portal):
@@ -186,7 +194,8 @@ async def test_replying_to_a_closed_conversation_gets_409_and_close_resumes_the_
         status, _ = await post(session, f"{portal.url}/agents/api/requests/{request.public_id}/close", csrf)
         assert status == 409
     assert portal.rasa.resumed("web-1")
-    assert "a terminé la conversation" in portal.rasa.relayed[-1]["text"]
+    goodbye, survey = portal.rasa.relayed[-2:]  # the goodbye, then the optional satisfaction question
+    assert "a terminé la conversation" in goodbye["text"] and survey["text"].startswith("Avez-vous obtenu l'aide")
 
 
 async def test_presence_toggle_makes_an_agent_available(portal):
@@ -224,3 +233,42 @@ async def test_channel_can_say_the_user_left_and_the_request_expires(portal):
             assert (await resp.json()) == {"expired": True}
     assert portal.queue.get(request.id).status == "expired"
     assert portal.rasa.resumed("web-1")
+
+
+async def test_only_admins_manage_canned_answers_and_tools_refuse_what_is_not_yours(portal):
+    request = portal.queue.enqueue("web-5", "webchat", [])
+    async with client() as bob, client() as alice:
+        _, csrf_bob = await login(bob, portal.url, "bob", PASSWORD)
+        _, csrf_alice = await login(alice, portal.url, "alice", PASSWORD)
+        status, body = await post(bob, f"{portal.url}/agents/api/canned", csrf_bob, {"title": "T", "text": "x"})
+        assert status == 403 and "administrateurs" in body["error"]
+        AgentDirectory(get_engine(portal.database_url)).set_role("bob", "admin")
+        status, body = await post(bob, f"{portal.url}/agents/api/canned", csrf_bob, {"title": "T", "text": "{x}"})
+        assert status == 400 and "Variable inconnue" in body["error"]
+        await post(alice, f"{portal.url}/agents/api/requests/{request.public_id}/take", csrf_alice)
+        base = f"{portal.url}/agents/api/requests/{request.public_id}"
+        status, _ = await post(bob, f"{base}/notes", csrf_bob, {"text": "pas ma conversation"})
+        assert status == 409
+        status, body = await post(alice, f"{base}/transfer", csrf_alice, {"to": 999})
+        assert status == 409 and "pas disponible" in body["error"]
+        status, _ = await post(alice, f"{base}/transfer", csrf_alice, {"to": "bob"})
+        assert status == 400
+        status, _ = await post(alice, f"{base}/notes", csrf_alice, {"text": "   "})
+        assert status == 400
+        async with bob.get(f"{base}/procedure/passport") as resp:
+            assert resp.status == 404  # only the agent holding the conversation prepares answers for it
+    async with client() as anonymous, anonymous.get(f"{portal.url}/agents/api/stream") as resp:
+        assert resp.status == 401
+
+
+async def test_conversation_put_back_in_the_queue_is_announced_and_waits_first_in_line(portal):
+    request = portal.queue.enqueue("web-6", "webchat", [])
+    async with client() as session:
+        _, csrf = await login(session, portal.url, "alice", PASSWORD)
+        base = f"{portal.url}/agents/api/requests/{request.public_id}"
+        await post(session, f"{base}/take", csrf)
+        status, body = await post(session, f"{base}/transfer", csrf, {"to": None})
+        assert status == 200 and body["request"]["status"] == "waiting"
+    assert portal.rasa.relayed[-1]["text"].startswith("Une autre personne de l'équipe va vous répondre.")
+    assert portal.rasa.relayed[-1]["kind"] == "notice"
+    assert portal.queue.waiting()[0].id == request.id

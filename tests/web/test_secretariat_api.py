@@ -6,10 +6,11 @@ import urllib.parse
 
 import pytest
 
+from bot.event_broker import ProjectEventBroker
 from bot.secretariat.reports import list_reports
 from bot.secretariat.store import secretariat_engine
 from tests.secretariat.fixtures import Portal, portal  # noqa: F401  (session fixture)
-from tests.secretariat.trackers_helper import user, write_tracker
+from tests.secretariat.trackers_helper import user
 
 PASSPORT_QUESTION = "pièces pour une première demande de passeport mineur"
 
@@ -118,9 +119,11 @@ def test_places_near_a_commune_come_from_the_places_search(portal: Portal) -> No
     assert portal.get("/api/v1/places?commune=", portal.commune_token)[0] == 400
 
 
-def test_admin_reads_usage_figures_from_the_tracker_store(portal: Portal) -> None:  # noqa: F811
-    write_tracker(portal.tracker_db, [user("w1", 1_795_000_000.0, "procedure_passport", "passeport 0612345678",
-                                           "webchat")])
+def test_admin_reads_usage_figures_from_the_event_broker_events(portal: Portal) -> None:  # noqa: F811
+    event = user("w1", 1_795_000_000.0, "procedure_passport", "passeport 0612345678", "webchat")
+    broker = ProjectEventBroker(portal.database_url)
+    broker.publish({"sender_id": "w1", "timestamp": event["ts"], **event["data"]})
+    assert broker.flush()
     status, body = portal.get("/api/v1/usage", portal.admin_token)
     assert status == 200
     assert body["conversations"] == 1 and body["top_procedures"][0]["id"] == "passport"
@@ -131,3 +134,32 @@ def test_openapi_description_is_served(portal: Portal) -> None:  # noqa: F811
     status, body = portal.get("/api/v1/openapi.json")
     assert status == 200 and body["openapi"].startswith("3.")
     assert {"/api/v1/answers", "/api/v1/procedures/{procedure_id}", "/api/v1/places"} <= set(body["paths"])
+
+
+def test_question_without_a_sheet_gets_no_unrelated_sheet(portal: Portal) -> None:  # noqa: F811
+    status, body = _answers(portal, "un administré a perdu son livret de famille")
+    assert status == 200 and body["method"] == "nlu+keywords"
+    assert body["answers"] == [] and body["no_match"] == "Aucune fiche ne correspond à cette question."
+
+
+def test_commune_in_the_question_brings_its_places(portal: Portal) -> None:  # noqa: F811
+    status, body = _answers(portal, "où envoyer quelqu'un pour apprendre l'ordinateur à Tourcoing")
+    assert status == 200 and body["no_match"] is None
+    assert body["answers"][0]["procedure"]["id"] == "digital_skills"
+    assert body["places"]["origin"]["label"] == "Tourcoing" and body["places"]["commune_in_question"]
+    assert {place["commune"] for place in body["places"]["places"]} == {"Tourcoing"}
+
+
+def test_signaled_need_is_stored_masked_and_bad_input_is_refused(portal: Portal) -> None:  # noqa: F811
+    question = "un administré joignable au 06 12 34 56 78 a perdu son livret de famille"
+    status, body = portal.request("POST", "/api/v1/needs", portal.commune_token,
+                                  {"question": question, "comment": "Déjà 3 demandes"})
+    assert status == 201 and body["procedure_id"] == "besoin_sans_fiche" and body["status"] == "open"
+    [stored] = [r for r in list_reports(secretariat_engine(portal.database_url)) if r.id == body["id"]]
+    assert "06 12 34 56 78" not in stored.message and "livret de famille" in stored.message
+    assert stored.reporter == "Mairie de Lille"
+    assert portal.request("POST", "/api/v1/needs", None, {"question": question})[0] == 401
+    status, body = portal.request("POST", "/api/v1/needs", portal.commune_token, {"question": "  "})
+    assert status == 400 and body["error"]["code"] == "empty_question"
+    status, body = portal.request("POST", "/api/v1/needs", portal.commune_token, {"question": "x", "comment": 3})
+    assert status == 400 and body["error"]["code"] == "invalid_comment"

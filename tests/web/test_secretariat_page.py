@@ -118,3 +118,47 @@ def test_admin_sees_usage_tables(page: Page, portal: Portal) -> None:  # noqa: F
     page.get_by_label("Code d'accès administrateur").fill(portal.admin_token)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("table", name="Mise en relation avec une personne")).to_be_visible()
+
+
+def test_no_matching_sheet_says_so_and_signals_the_need(page: Page, portal: Portal) -> None:  # noqa: F811
+    _login(page, portal, portal.commune_token)
+    page.get_by_label("Question de l'usager").fill("un administré a perdu son livret de famille")
+    page.get_by_role("button", name="Chercher").click()
+    expect(page.get_by_role("heading", name="Aucune fiche ne correspond à cette question.")).to_be_visible()
+    expect(page.locator("article.answer")).to_have_count(0)
+    page.get_by_label("Précision (facultatif)").fill("test navigateur besoin")
+    page.get_by_role("button", name="Signaler un besoin").click()
+    expect(page.locator("form.need .feedback")).to_contain_text("transmis à l'équipe de contenu")
+    stored = [r for r in list_reports(secretariat_engine(portal.database_url)) if "test navigateur besoin" in r.message]
+    assert stored and stored[0].procedure_id == "besoin_sans_fiche"
+    assert "livret de famille" in stored[0].message
+
+
+def test_print_view_has_commune_date_places_and_no_screen_decorations(page: Page, portal: Portal) -> None:  # noqa: F811
+    _login(page, portal, portal.commune_token)
+    page.get_by_label("Question de l'usager").fill("où envoyer quelqu'un pour apprendre l'ordinateur à Tourcoing")
+    page.get_by_role("button", name="Chercher").click()
+    places = page.locator("article.places")
+    expect(places.get_by_role("heading", level=3)).to_have_text("Lieux d'aide près de Tourcoing", timeout=20_000)
+    expect(places.locator("li")).to_have_count(3)
+    expect(places).to_contain_text("03 20 17 38 06")  # places without a phone point to one that has it
+    answer = page.locator("article.answer").first
+    expect(answer.locator(".checked")).to_contain_text("Source : Fiche Numécrivain « Apprendre l'ordinateur")
+    expect(answer.locator(".checked")).not_to_contain_text("data/knowledge")
+    expect(page.locator("#print-header")).to_be_hidden()
+
+    page.evaluate("window.print = () => {}")
+    answer.get_by_role("button", name="Imprimer cette fiche").click()
+    page.emulate_media(media="print")
+    header = page.locator("#print-header")
+    expect(header).to_be_visible()
+    expect(header).to_contain_text("Numécrivain – Mairie de Lille (Lille)")
+    today = page.evaluate("new Date().toLocaleDateString('fr-FR')")
+    expect(header).to_contain_text(f"Imprimé le {today}")
+    for decoration in ("header h1", "#search-section", "#session", "#status", ".rank", "details", "textarea"):
+        expect(page.locator(decoration).first).to_be_hidden()
+    expect(answer.get_by_role("button", name="Imprimer cette fiche")).to_be_hidden()
+    expect(places).to_be_hidden()  # only the sheet asked for is printed
+    assert answer.evaluate("node => getComputedStyle(node).borderTopStyle") == "none"
+    pdf = page.pdf(format="A4", print_background=False)
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1  # the sheet alone, on one A4 page

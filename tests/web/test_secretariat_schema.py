@@ -28,4 +28,4 @@ def test_generated_requests_never_break_the_openapi_contract(portal: Portal, ope
 
 
 def test_every_documented_operation_is_exercised() -> None:
-    assert len(OPERATIONS) == 6
+    assert len(OPERATIONS) == 8

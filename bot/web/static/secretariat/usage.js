@@ -38,6 +38,43 @@
     ]));
   }
 
+  function frenchDate(iso) { return iso.split("-").reverse().join("/"); }
+
+  /* The handoff service figures: each chart (SVG drawn by the server, shown as an image) next to its table. */
+  function showService(view) {
+    var box = document.getElementById("service");
+    box.textContent = "";
+    box.appendChild(el("h2", { text: "Service d'aide par une personne" }));
+    box.appendChild(el("p", { text: "Du " + frenchDate(view.period.since) + " au " + frenchDate(view.period.until) +
+      " (30 derniers jours si aucune date n'est choisie). Aucune personne ni aucun agent n'est nommé." }));
+    box.appendChild(el("p", {}, [el("a", {
+      href: "data:text/csv;charset=utf-8," + encodeURIComponent(view.csv),
+      download: "numecrivain-service-" + view.period.since + "-" + view.period.until + ".csv",
+      text: "Télécharger les chiffres du service (CSV)" })]));
+    view.blocks.forEach(function (block) {
+      var section = el("section", { "class": "figure-block" }, [el("h3", { text: block.heading })]);
+      if (block.note) section.appendChild(el("p", { text: block.note }));
+      var rows = block.rows.map(function (row) {
+        return el("tr", {}, [el("th", { scope: "row", text: row[0] })].concat(row.slice(1).map(function (cell) {
+          return el("td", { text: cell });
+        })));
+      });
+      if (!rows.length) rows = [el("tr", {}, [el("td", { colspan: String(block.headers.length), text: block.empty })])];
+      var table = el("table", {}, [
+        el("caption", { text: block.caption }),
+        el("thead", {}, [el("tr", {}, block.headers.map(function (h) { return el("th", { scope: "col", text: h }); }))]),
+        el("tbody", {}, rows)
+      ]);
+      section.appendChild(el("div", { "class": "figure-pair" }, [
+        el("img", { "class": "chart", src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(block.svg),
+                    alt: block.title + ". " + block.description + " Les chiffres exacts sont dans le tableau." }),
+        el("div", { "class": "table-scroll", role: "region", "aria-label": "Tableau : " + block.caption,
+                    tabindex: "0" }, [table])
+      ]));
+      box.appendChild(section);
+    });
+  }
+
   function load() {
     var params = [];
     ["since", "until"].forEach(function (name) {
@@ -49,6 +86,10 @@
       if (result.status !== 200) { S.say(S.errorText(result), true); return; }
       S.say("Chiffres au " + result.body.generated_at + ".");
       show(result.body);
+    });
+    S.api("/api/v1/usage/service" + (params.length ? "?" + params.join("&") : "")).then(function (result) {
+      if (result.status === 200) showService(result.body);
+      else S.say(S.errorText(result), true);
     });
   }
 

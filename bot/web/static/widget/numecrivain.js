@@ -9,9 +9,11 @@
   var SERVER = ((script && script.getAttribute("data-server")) || location.origin).replace(/\/+$/, "");
   /* History lives in this tab only (sessionStorage) and is forgotten on "Fermer", at the end of a conversation
    * with a person and after IDLE without a message: on a shared computer, the next person starts afresh. */
-  var MAX = 500, IDLE = 15 * 60 * 1000, KEEP = 200;
-  /* The help line, put in by the server from data/knowledge/contacts.yml (bot/web/widget.py). */
-  var HELP = /*help-contact*/{"name": "Allô Service Public", "phone": "39 39", "tel": "tel:3939"}/*end-help-contact*/;
+  /* Shared with the bot and put in by the server (bot/web/widget.py), never copied here: the help line
+   * (data/knowledge/contacts.yml), the "person" and "places" choices (bot/replies.py), the message limit. */
+  var SHARED = /*server-texts*/null/*end-server-texts*/;
+  var HELP = SHARED.help, HUMAN = SHARED.human, PLACES_PAYLOAD = SHARED.places.payload;
+  var MAX = SHARED.max_chars, IDLE = 15 * 60 * 1000, KEEP = 200;
   var KEY = "numecrivain:" + SERVER;
   var NEWTAB = " (nouvelle fenêtre)";
 
@@ -138,29 +140,43 @@
 
   var title = el("h2", "nc-title", "Numécrivain");
   title.id = "nc-title";
-  var subtitle = el("p", "nc-subtitle", "Assistant (robot) de la Métropole Européenne de Lille pour vos démarches.");
+  var subtitle = el("p", "nc-sr", "Assistant (robot) de la Métropole Européenne de Lille pour vos démarches.");
   subtitle.id = "nc-subtitle";
-  var bigButton = button("Texte plus grand", "nc-tool", function () { setBig(!state.big); save(); });
-  var clearButton = button("Effacer", "nc-tool", clearConversation);
-  clearButton.setAttribute("aria-label", "Effacer la conversation");
+  /* The tools live in a small menu (a disclosure: Tab and Enter, Escape closes it) so the header keeps one line. */
+  var menuButton = button("Menu", "nc-tool nc-menu-button", function () { setMenu(menu.hidden); });
+  menuButton.setAttribute("aria-label", "Menu des options");
+  menuButton.setAttribute("aria-expanded", "false");
+  menuButton.setAttribute("aria-controls", "nc-menu");
+  var bigButton = button("Texte plus grand", "nc-choice", function () { setBig(!state.big); save(); });
+  var clearButton = button("Effacer la conversation", "nc-choice", function () { setMenu(false); clearConversation(); });
+  var menu = add(el("div", "nc-menu"), bigButton, clearButton);
+  menu.id = "nc-menu";
+  menu.hidden = true;
+  menu.setAttribute("role", "group");
+  menu.setAttribute("aria-label", "Options");
   var closeButton = button("Fermer", "nc-tool", function () { close(); });
   closeButton.setAttribute("aria-label", "Fermer la discussion");
-  var header = add(el("div", "nc-header"), add(el("div", "nc-heading"), title, subtitle), closeButton,
-    add(el("div", "nc-tools"), bigButton, clearButton));
+  var header = add(el("div", "nc-header"), add(el("div", "nc-heading"), title, subtitle), menuButton, closeButton, menu);
 
   var alertBox = el("div", "nc-alert");
   alertBox.setAttribute("role", "alert");
-  var log = el("ol", "nc-log");
-  log.setAttribute("aria-label", "Messages de la conversation");
-  log.tabIndex = 0;
+  /* The list is a log for screen readers, but silent: the live region below speaks once per turn. */
+  var scroller = el("div", "nc-log");
+  scroller.setAttribute("role", "log");
+  scroller.setAttribute("aria-live", "off");
+  scroller.setAttribute("aria-label", "Messages de la conversation");
+  scroller.tabIndex = 0;
+  var log = scroller.appendChild(el("ol", "nc-list"));
   var typing = el("p", "nc-typing");
-  add(typing, el("span", "nc-dots"), el("span", null, "Numécrivain écrit…"));
+  var typingText = el("span", null, "Numécrivain écrit…");
+  add(typing, el("span", "nc-dots"), typingText);
   typing.hidden = true;
   var live = el("div", "nc-sr");
   live.setAttribute("aria-live", "polite");
+  live.setAttribute("aria-atomic", "true");
 
-  var humanButton = button("Parler à une personne", "nc-action", function () {
-    send("/request_human", "Parler à une personne", { button: true });
+  var humanButton = button(HUMAN.title, "nc-action", function () {
+    send(HUMAN.payload, HUMAN.title, { button: true });
   });
   var placeButton = button("Utiliser ma position", "nc-action", askConsent);
   if (!navigator.geolocation || window.isSecureContext === false) placeButton.hidden = true;
@@ -181,18 +197,59 @@
   label.htmlFor = "nc-input";
   var input = el("textarea", "nc-input");
   input.id = "nc-input";
-  input.rows = 2;
+  input.rows = 1;
+  input.placeholder = "Votre question";
   input.setAttribute("aria-describedby", "nc-count");
   input.setAttribute("autocomplete", "off");
-  var counter = el("p", "nc-count", "500 caractères au maximum.");
+  var counter = el("p", "nc-count nc-sr", MAX + " caractères au maximum.");
   counter.id = "nc-count";
   var sendButton = el("button", "nc-send", "Envoyer");
   sendButton.type = "submit";
   add(form, label, add(el("div", "nc-row"), input, sendButton), counter);
 
-  add(panel, header, alertBox, log, typing,
-    add(el("div", "nc-actions"), humanButton, placeButton), consent, form);
+  var actions = add(el("div", "nc-actions"), humanButton, placeButton);
+  add(panel, header, alertBox, scroller, typing, actions, consent, form);
   add(box, launcher, panel, live);
+
+  /* On a very short screen (400 % zoom, phone on its side with the keyboard open) the actions join the menu,
+   * so that the messages keep some room. */
+  function placeActions(inMenu) {
+    if ((humanButton.parentNode === menu) === inMenu) return;
+    add(inMenu ? menu : actions, humanButton, placeButton);
+    humanButton.className = placeButton.className = inMenu ? "nc-choice" : "nc-action";
+    actions.hidden = inMenu;
+  }
+  function setMenu(on) {
+    menu.hidden = !on;
+    menuButton.setAttribute("aria-expanded", on ? "true" : "false");
+    if (on) (menu.querySelector("button:not([hidden])") || menuButton).focus();
+  }
+  document.addEventListener("click", function (event) {
+    if (!menu.hidden && event.composedPath && event.composedPath().indexOf(header) < 0) setMenu(false);
+  });
+
+  /* The panel follows the visual viewport: with the phone keyboard open, the input stays above it. */
+  function fit() {
+    var vv = window.visualViewport, height = window.innerHeight;
+    var fromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+    if (!vv || Math.abs((vv.scale || 1) - 1) > 0.01) {
+      box.style.removeProperty("--nc-vh");
+      box.style.removeProperty("--nc-vtop");
+    } else {
+      height = vv.height;
+      box.style.setProperty("--nc-vh", Math.round(vv.height) + "px");
+      box.style.setProperty("--nc-vtop", Math.round(vv.offsetTop) + "px");
+    }
+    var rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    box.classList.toggle("nc-short", height < 36 * rem);
+    placeActions(height < 20 * rem);
+    scroller.scrollTop = scroller.scrollHeight - scroller.clientHeight - Math.max(0, fromBottom);
+  }
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", fit);
+    window.visualViewport.addEventListener("scroll", fit);
+  }
+  window.addEventListener("resize", fit);
 
   /* ---------- messages ---------- */
   var known = {};
@@ -216,7 +273,7 @@
           (p.walking_minutes ? ", environ " + p.walking_minutes + " min à pied" : "")));
       }
       var today = p.today || p.hours_today;
-      if (today) add(card, el("p", null, /^aujourd/i.test(today) ? today : "Aujourd'hui : " + today));
+      if (today) add(card, el("p", null, /^(aujourd|fermé|horaires)/i.test(today) ? today : "Aujourd'hui : " + today));
       if (p.itinerant) add(card, el("p", null, "Lieu itinérant : appelez avant de venir."));
       if (p.position_approximative) add(card, el("p", null, "Position approximative (centre de la commune)."));
       var links = el("p", "nc-place-links"), phone = p.telephone || p.phone;
@@ -230,21 +287,28 @@
     });
     return list.firstChild ? list : null;
   }
-  function render(msg) {
+  /* Who speaks, in words: the robot is always called the robot, a person by the name the server sends. */
+  var ROBOT = "Numécrivain";
+  function speaker(msg) {
+    if (msg.who === "user") return "Vous";
+    if (msg.who === "agent") return (msg.agent || "Un conseiller") + " (conseiller)";
+    return msg.who === "bot" ? ROBOT + " (robot)" : "";
+  }
+  /* Every message starts with its speaker for screen readers; the first of a run shows it on screen too. */
+  function render(msg, prevWho) {
     var who = msg.who, item = el("li", "nc-msg nc-" + who);
     var bubble = el("div", "nc-bubble");
-    if (who === "agent") {
-      add(item, el("p", "nc-author", (msg.agent || "Un conseiller") + " · une personne vous répond"));
-    } else if (who === "note") {
-      bubble.setAttribute("role", "note");
-    } else {
-      add(item, hiddenText(who === "user" ? "Vous avez écrit : " : "Numécrivain a écrit : "));
+    if (who === "note") bubble.setAttribute("role", "note");
+    else if (who === "user") add(item, hiddenText("Vous : "));
+    else {
+      var author = add(el("p", "nc-author" + (prevWho === who && who === "bot" ? " nc-sr" : ""), speaker(msg)), hiddenText(" :"));
+      add(item, author);
     }
     if (who === "bot" || who === "agent") markdown(msg.text || "", bubble);
     else add(bubble, el("p", null, msg.text));
     if (msg.places) add(bubble, placeCards(msg.places));
     if (bubble.firstChild) add(item, bubble);
-    var choices = (msg.buttons || []).filter(function (b) { return b.payload !== "/request_human"; });
+    var choices = (msg.buttons || []).filter(function (b) { return b.payload !== HUMAN.payload; });
     if (choices.length) {
       var group = el("div", "nc-choices");
       group.setAttribute("role", "group");
@@ -256,23 +320,60 @@
     }
     if (msg.pending) add(item, el("p", "nc-pending", "En attente d'envoi : il partira dès le retour de la connexion."));
     item.setAttribute("data-id", msg.id);
+    item.setAttribute("data-who", who);
     return item;
   }
   function show(msg, isNew) {
     if (known[msg.id]) return;
     known[msg.id] = true;
-    var item = render(msg);
+    var last = log.lastChild;
+    var item = render(msg, last && last.getAttribute("data-who"));
     log.appendChild(item);
     if (!isNew) return;
-    if (msg.who === "user") log.scrollTop = log.scrollHeight;
+    if (msg.who === "user") scroller.scrollTop = scroller.scrollHeight;
     else {
-      var prev = item.previousSibling;
-      var firstOfTurn = !prev || / nc-user/.test(" " + prev.className);
-      if (firstOfTurn) log.scrollTop = item.offsetTop - 8;
+      var firstOfTurn = !last || last.getAttribute("data-who") === "user";
+      if (firstOfTurn) scroller.scrollTop = item.offsetTop - 8;
       if (panel.hidden) unread.hidden = false;
-      announce((msg.who === "agent" ? (msg.agent || "Un conseiller") + ", une personne : " : msg.who === "note" ? "" : "Numécrivain : ") +
-        plain(msg.text) + (msg.places ? " " + msg.places.length + " lieux proposés." : ""));
+      heard(msg);
     }
+  }
+
+  /* ---------- what screen readers hear: one announcement per turn, once its messages have arrived ---------- */
+  var SPOKEN_MAX = 600, turn = [], turnTimer, typingSaid, turnPrefix = "";
+  function heard(msg) {
+    turn.push(msg);
+    clearTimeout(turnTimer);
+    clearTimeout(typingSaid);
+    turnTimer = setTimeout(endTurn, waiting() ? 8000 : 700); /* the receipt of the question ends the turn sooner */
+  }
+  function waiting() { return state.queue.length > 0; }
+  function endTurn() {
+    clearTimeout(turnTimer);
+    if (turn.length) announce(turnPrefix + spokenTurn(turn));
+    turn = [];
+    turnPrefix = "";
+  }
+  function spokenTurn(msgs) {
+    var parts = [], who = null, choices = [], places = 0;
+    msgs.forEach(function (m) {
+      var text = plain(m.text).replace(/\s*\n\s*/g, " ").trim();
+      if (m.who !== who && speaker(m)) text = speaker(m) + " : " + text;
+      who = m.who;
+      if (text) parts.push(text);
+      places += m.places ? m.places.length : 0;
+      (m.buttons || []).forEach(function (b) { if (b.payload !== HUMAN.payload) choices.push(b.title); });
+    });
+    var tail = (places ? " " + places + (places > 1 ? " lieux proposés." : " lieu proposé.") : "") +
+      (choices.length ? " Choix proposés : " + choices.join(", ") + "." : "");
+    var whole = parts.join(" ") + tail;
+    if (whole.length <= SPOKEN_MAX) return whole;
+    /* Too long to hear at once: the subject and the size of the answer, to be read in the list of messages. */
+    var first = msgs[0], subject = plain(first.text).split("\n")[0].split(/\s:\s|[.!?](?:\s|$)/)[0].trim();
+    if (subject.length > 90) subject = subject.slice(0, 90).replace(/\s+\S*$/, "") + "…";
+    var by = first.who === "agent" ? (first.agent || "Un conseiller") : ROBOT;
+    return by + " a répondu : " + subject + ", " + msgs.length + (msgs.length > 1 ? " parties" : " partie") +
+      ", à lire dans la liste des messages." + tail;
   }
   function remember(msg) {
     if (known[msg.id]) return;
@@ -305,10 +406,17 @@
         var ack = args && args[0];
         if (ack && typeof ack.session_id === "string" && state.sid) state.sid = ack.session_id;
         delete inflight[q.id];
+        if (ack && ack.handled === false && ack.error === "unavailable" && (q.tries || 0) < 6) {
+          /* Not handled (the server is restarting): kept in the queue, sent again later with the same id. */
+          q.tries = (q.tries || 0) + 1;
+          save();
+          setTimeout(flush, Math.min(30000, 1000 * Math.pow(2, q.tries)));
+          return;
+        }
         state.queue = state.queue.filter(function (x) { return x.id !== q.id; });
         markSent(q.id);
         save();
-        if (!state.queue.length) setTyping(false);
+        if (!state.queue.length) { setTyping(false); endTurn(); }
       });
     });
   }
@@ -319,15 +427,25 @@
   }
   var typingTimer;
   function setTyping(on) {
+    typingText.textContent = ROBOT + " écrit…";
+    agentTyping = false;
+    if (on && typing.hidden) {
+      clearTimeout(typingSaid);
+      typingSaid = setTimeout(function () { if (!turn.length && waiting()) announce(ROBOT + " écrit…"); }, 400);
+    }
     typing.hidden = !on;
     clearTimeout(typingTimer);
     if (on) typingTimer = setTimeout(function () { typing.hidden = true; }, 30000);
   }
   function receive(data) {
     if (!data || typeof data !== "object") return;
-    var msg = { id: typeof data.id === "string" ? data.id : uid(), who: data.from === "agent" ? "agent" : "bot", text: "" };
+    /* Only a person's words are shown as a person's: the robot's own closing message is the robot's, and news of
+     * the service ("Inès, de l'équipe, a rejoint la conversation") is a note that says itself who it is about. */
+    var notice = data.kind === "notice";
+    var byAgent = data.from === "agent" && !notice && data.handoff_ended !== true && data.agent !== ROBOT;
+    var msg = { id: typeof data.id === "string" ? data.id : uid(), who: notice ? "note" : byAgent ? "agent" : "bot", text: "" };
     if (typeof data.text === "string") msg.text = data.text;
-    if (typeof data.agent === "string") msg.agent = data.agent;
+    if (byAgent && typeof data.agent === "string") msg.agent = data.agent.slice(0, 80);
     var buttons = data.quick_replies || data.buttons;
     if (buttons && buttons.length) {
       msg.buttons = buttons.filter(function (b) { return b && typeof b.title === "string" && typeof b.payload === "string"; })
@@ -339,11 +457,14 @@
       if (!msg.text && prev && prev.who === "bot" && !prev.places && !known[msg.id]) return withCards(prev, msg.id, custom.places);
       msg.places = custom.places;
     }
+    if (byAgent || notice) state.person = data.handoff_ended !== true;  /* a person answers: "écrit…" both ways */
+    if (byAgent && agentTyping) setTyping(false);
     if (msg.text || msg.places || (msg.buttons && msg.buttons.length)) remember(msg);
     if (data.handoff_ended === true) afterHandoff();
   }
   /* The person has gone back to the bot: this conversation is no longer kept, even on reload. */
   function afterHandoff() {
+    state.person = false;
     persist = false;
     state.sid = null;
     unsave();
@@ -355,8 +476,8 @@
     prev.places = places;
     save();
     var old = log.querySelector('[data-id="' + prev.id + '"]');
-    if (old) log.replaceChild(render(prev), old);
-    announce(places.length + " lieux proposés, sous forme de fiches.");
+    if (old) log.replaceChild(render(prev, old.previousSibling && old.previousSibling.getAttribute("data-who")), old);
+    if (turn.indexOf(prev) < 0) announce(places.length + " lieux proposés, sous forme de fiches.");
   }
 
   /* ---------- Engine.IO v4 / Socket.IO v5 over a WebSocket ---------- */
@@ -405,6 +526,7 @@
       save();
       flush();
     } else if (kind === "2" && args[0] === "bot_uttered") receive(args[1]);
+    else if (kind === "2" && args[0] === "agent_typing" && args[1] && typeof args[1].agent === "string") personTyping(args[1].agent);
     else if (kind === "2" && args[0] === "session_refused" && args[1] && typeof args[1].text === "string") note(args[1].text);
   }
   function drop() {
@@ -451,7 +573,8 @@
     state.open = true;
     if (!state.msgs.length && !state.queue.length) send("/greet", null, { button: true });
     save();
-    log.scrollTop = log.scrollHeight;
+    fit();
+    scroller.scrollTop = scroller.scrollHeight;
     if (focus) input.focus();
   }
   /* Escape only hides the chat; "Fermer" ends the conversation: nothing stays in the tab, the next opening
@@ -475,6 +598,8 @@
     state.open = !!keepOpen;
     persist = true;
     known = {};
+    turn = [];
+    clearTimeout(turnTimer);
     log.textContent = "";
     unsave();
     if (ws) { drop(); attempts = 0; connect(); }
@@ -488,12 +613,13 @@
   }, 30000);
   function setBig(on) {
     state.big = on;
-    box.className = on ? "nc-root nc-big" : "nc-root";
+    box.classList.toggle("nc-big", on);
     bigButton.setAttribute("aria-pressed", on ? "true" : "false");
+    grow();
   }
   function clearConversation() {
     forget(true);
-    announce("Conversation effacée.");
+    announce(turnPrefix = "Conversation effacée. ");
     send("/greet", null, { button: true });
     input.focus();
   }
@@ -506,7 +632,7 @@
     input.focus();
     navigator.geolocation.getCurrentPosition(function (pos) {
       var lat = Math.round(pos.coords.latitude * 1000) / 1000, lon = Math.round(pos.coords.longitude * 1000) / 1000;
-      send("/find_help_nearby", "Ma position (pour trouver un lieu proche)",
+      send(PLACES_PAYLOAD, "Ma position (pour trouver un lieu proche)",
         { button: true, location: { latitude: lat, longitude: lon } });
     }, function () {
       note("Votre position n'est pas disponible. Écrivez plutôt le nom de votre commune ou votre code postal.");
@@ -515,7 +641,8 @@
   panel.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" && event.key !== "Esc") return;
     event.preventDefault();
-    if (!consent.hidden) { consent.hidden = true; placeButton.focus(); } else hide();
+    if (!menu.hidden) { setMenu(false); menuButton.focus(); }
+    else if (!consent.hidden) { consent.hidden = true; placeButton.focus(); } else hide();
   });
 
   /* ---------- typing and sending ---------- */
@@ -524,13 +651,35 @@
     var n = input.value.length, over = n > MAX;
     counter.textContent = over ? "Message trop long : " + n + " caractères. " + MAX + " au maximum : gardez l'essentiel de votre question."
       : n > MAX - 50 ? "Encore " + (MAX - n) + " caractères possibles." : MAX + " caractères au maximum.";
-    counter.className = over ? "nc-count nc-error" : "nc-count";
+    counter.className = over ? "nc-count nc-error" : n > MAX - 50 ? "nc-count" : "nc-count nc-sr";
     if (over) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
     if (over && !tooLong) announce("Message trop long : " + MAX + " caractères au maximum.");
     tooLong = over;
     return !over;
   }
-  input.addEventListener("input", count);
+  /* The input grows with the text, up to a few lines (the CSS max-height), then scrolls. */
+  function grow() {
+    input.style.height = "";
+    if (input.scrollHeight > input.clientHeight) input.style.height = input.scrollHeight + 4 + "px";
+  }
+  input.addEventListener("input", function () { count(); grow(); signalTyping(); });
+  /* ---------- "écrit…" with a person (never the text itself): at most one signal every 2 s each way ---------- */
+  var TYPING_EVERY = 2000, TYPING_SHOWN = 5000, typingSentAt = 0, agentTyping = false;
+  function signalTyping() {
+    if (!state.person || !ready || !input.value.trim() || Date.now() - typingSentAt < TYPING_EVERY) return;
+    typingSentAt = Date.now();
+    emit("typing", {});
+  }
+  /* "Inès écrit…" for a few seconds; screen readers hear it once, when it appears, not on every signal. */
+  function personTyping(name) {
+    name = name.slice(0, 80);
+    if (!agentTyping || typing.hidden) announce(name + " écrit…");
+    typingText.textContent = name + " écrit…";
+    typing.hidden = false;
+    agentTyping = true;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typing.hidden = true; agentTyping = false; }, TYPING_SHOWN);
+  }
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
   });
@@ -541,6 +690,7 @@
     if (!count()) { announce(counter.textContent); input.focus(); return; }
     input.value = "";
     count();
+    grow();
     send(text, text);
     input.focus();
   }
@@ -550,6 +700,7 @@
   setBig(!!state.big);
   function start() {
     document.body.appendChild(host);
+    fit();
     if (state.open) open(false);
     connect();
   }
