@@ -86,7 +86,8 @@ async def channel_latency(turns: int) -> None:
     server = await app.create_server(host="127.0.0.1", port=0, return_asyncio_server=True, debug=False)
     assert server is not None
     await server.startup()
-    port = server.server.sockets[0].getsockname()[1]
+    # Sanic 21.12 types AsyncioServer.server as None (its __init__ value); startup() sets the asyncio server.
+    port = server.server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
     latencies: list[float] = []
     async with aiohttp.ClientSession() as session:
         for i in range(turns):

@@ -1,16 +1,22 @@
 """Wikit French NLU benchmark (public yardstick): Rasa's default pipeline, ours, and TF-IDF + logistic regression.
 
-Usage: WIKIT_DIR=/path/to/nlu-french-benchmark .venv/bin/python -m bench.wikit
+Usage: WIKIT_DIR=/path/to/nlu-french-benchmark .venv/bin/python -m bench.wikit [--config other.yml ...] [--no-default]
+       WIKIT_DIR=... .venv/bin/python -m bench.wikit --cv 4 [--config other.yml ...]   (training split only)
 
 The two CSV files (training_dataset.csv, test_dataset.csv; columns utterance, intent) come from the public
 repository wikit-ai/nlu-french-benchmark. They stay outside this repository and outside `make test`: the
 script reads them from WIKIT_DIR (default /work/wikit), trains the three models in a temporary folder and
 prints the test accuracies side by side. "top-1" is the best intent; "as configured" counts a fallback
 (FallbackClassifier) as an error, which is what a user would get.
+The test split is a yardstick, never a tuning set: `--cv N` compares candidates without reading it (N repeats
+of a stratified 5-fold cross-validation of the training split, the TF-IDF baseline and the
+LinearIntentClassifier of each config, trained directly on spaCy's output), so that the test split is read
+once per candidate kept.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
 import logging
@@ -53,9 +59,9 @@ def write_nlu(rows: list[tuple[str, str]], names: dict[str, str], path: Path) ->
                     encoding="utf-8")
 
 
-def our_nlu_config() -> dict[str, Any]:
-    """config.yml's language and NLU pipeline, without the dialogue policies."""
-    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+def our_nlu_config(path: Path = PROJECT_ROOT / "config.yml") -> dict[str, Any]:
+    """config.yml's (or another file's) language and NLU pipeline, without the dialogue policies."""
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {"recipe": "default.v1", "language": config["language"], "pipeline": config["pipeline"]}
 
 
@@ -105,17 +111,75 @@ def tfidf_predictions(train: list[tuple[str, str]], texts: list[str], analyzer: 
     return list(model.predict(texts)), time.perf_counter() - started
 
 
+def cross_validation(train: list[tuple[str, str]], configs: list[tuple[str, Path]], repeats: int) -> None:
+    """Mean top-1 accuracy (and its standard error) over repeated stratified 5-fold splits of the training rows."""
+    import numpy as np
+    import spacy
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.constants import SPACY_DOCS
+    from rasa.shared.nlu.constants import INTENT, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from sklearn.model_selection import StratifiedKFold
+
+    from bot.nlu.linear_classifier import LinearIntentClassifier
+
+    texts, labels = [" ".join(text.split()) for text, _ in train], np.array([intent for _, intent in train])
+    docs = list(spacy.load("fr_core_news_md").pipe([text.lower() for text in texts]))  # as SpacyNLP: lowercased
+    options = []
+    for label, path in configs:
+        steps = yaml.safe_load(path.read_text(encoding="utf-8"))["pipeline"]
+        step = next((s for s in steps if s["name"].endswith("LinearIntentClassifier")), None)
+        if step is None:
+            print(f"{label}: no LinearIntentClassifier, left out of the cross-validation")
+            continue
+        options.append((label, {key: value for key, value in step.items() if key != "name"}))
+    scores: dict[str, list[float]] = {"TF-IDF (char 2-5) + log. regression": []}
+    scores.update({label: [] for label, _ in options})
+    for repeat in range(repeats):
+        folds = StratifiedKFold(5, shuffle=True, random_state=repeat).split(np.zeros(len(labels)), labels)
+        for fit, held in folds:
+            predicted, _ = tfidf_predictions([(texts[i], labels[i]) for i in fit], [texts[i] for i in held])
+            scores["TF-IDF (char 2-5) + log. regression"].append(float(np.mean(np.array(predicted) == labels[held])))
+            for label, config in options:
+                with tempfile.TemporaryDirectory(prefix="wikit-cv-") as tmp:
+                    classifier = LinearIntentClassifier.create(
+                        {**LinearIntentClassifier.get_default_config(), **config}, LocalModelStorage(Path(tmp)),
+                        Resource("cv"), ExecutionContext(GraphSchema({}), "cv"))
+
+                    def message(index: int, with_intent: bool) -> Message:
+                        data = {TEXT: texts[index], **({INTENT: labels[index]} if with_intent else {})}
+                        built = Message(data=data)
+                        built.set(SPACY_DOCS[TEXT], docs[index])
+                        return built
+
+                    classifier.train(TrainingData([message(i, True) for i in fit]))
+                    rows = classifier.probabilities([message(i, False) for i in held])
+                    guessed = np.array(classifier.classes)[rows.argmax(axis=1)]
+                    scores[label].append(float(np.mean(guessed == labels[held])))
+    print(f"cross-validation of the training split: {repeats} x 5 folds (test split not read)")
+    print(f"{'model':36} {'top-1':>7} {'std. error':>11}")
+    for label, values in scores.items():
+        print(f"{label:36} {np.mean(values):7.3f} {np.std(values) / np.sqrt(len(values)):11.3f}")
+
+
 def accuracy(expected: list[str], predicted: list[str]) -> float:
     """Share of right intents."""
     return sum(e == p for e, p in zip(expected, predicted, strict=True)) / max(len(expected), 1)
 
 
-async def run(folder: Path) -> None:
-    """Train and test the three models, print the accuracies."""
+async def run(folder: Path, others: list[Path] | None = None, default: bool = True, cv: int = 0) -> None:
+    """Train and test the baselines, Rasa's default pipeline and ours (and other configs), print the accuracies."""
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing:
         sys.exit(f"Wikit files missing in {folder} (set WIKIT_DIR): {', '.join(missing)}")
     train, test = (read_split(folder / name) for name in FILES)
+    if cv:
+        configs = [("Numécrivain pipeline (config.yml)", PROJECT_ROOT / "config.yml")]
+        cross_validation(train, configs + [(path.name, path) for path in others or []], cv)
+        return
     names = {intent: f"i{index}" for index, intent in enumerate(sorted({i for _, i in train + test}))}
     texts = [text for text, _ in test]
     expected = [names[intent] for _, intent in test]
@@ -129,8 +193,10 @@ async def run(folder: Path) -> None:
         work = Path(tmp)
         nlu_file = work / "nlu.yml"
         write_nlu(train, names, nlu_file)
-        for label, config, name in (("Rasa default pipeline", default_nlu_config(), "default"),
-                                    ("Numécrivain pipeline (config.yml)", our_nlu_config(), "ours")):
+        models = [("Rasa default pipeline", default_nlu_config(), "default")] if default else []
+        models.append(("Numécrivain pipeline (config.yml)", our_nlu_config(), "ours"))
+        models += [(path.name, our_nlu_config(path), f"other{index}") for index, path in enumerate(others or [])]
+        for label, config, name in models:
             top1, configured, seconds = await rasa_predictions(config, nlu_file, texts, work, name)
             results.append((label, accuracy(expected, top1), accuracy(expected, configured), seconds))
     print(f"{'model':36} {'top-1':>7} {'as configured':>14} {'training':>9}")
@@ -140,7 +206,14 @@ async def run(folder: Path) -> None:
 
 
 def main() -> None:
-    asyncio.run(run(Path(os.environ.get("WIKIT_DIR", "/work/wikit"))))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, action="append", default=[],
+                        help="also train and test this config file's pipeline (repeatable)")
+    parser.add_argument("--no-default", action="store_true", help="skip Rasa's default pipeline (the slowest)")
+    parser.add_argument("--cv", type=int, default=0, metavar="N",
+                        help="cross-validate on the training split only (N repeats of 5 folds), test split not read")
+    args = parser.parse_args()
+    asyncio.run(run(Path(os.environ.get("WIKIT_DIR", "/work/wikit")), args.config, not args.no_default, args.cv))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ def rasa_argv(options: list[str], jwt_secret: str) -> list[str]:
     for option in options:
         if option.split("=", 1)[0] in FORBIDDEN_OPTIONS:
             raise ValueError(f"{option.split('=', 1)[0]}: secrets come from the environment, not the command line")
-    return ["rasa", "run", *options, "--jwt-secret", jwt_secret, "--jwt-method", RASA_JWT_METHOD]
+    # `--jwt-secret=X`, not `--jwt-secret X`: a random secret may start with "-", which argparse would take
+    # for an option (the server then refused to start).
+    return ["rasa", "run", *options, f"--jwt-secret={jwt_secret}", "--jwt-method", RASA_JWT_METHOD]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,7 +36,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"Numécrivain: {exc}")
     # Only this process's copy of argv changes: /proc/<pid>/cmdline (what ps shows) keeps the original.
     sys.argv = rasa_argv(options, secret)
+    from bot import rasa_speedups
+
+    rasa_speedups.install(options)  # before Rasa loads the model: thread pools, TensorFlow, spaCy, action calls
     from rasa.__main__ import main as rasa_main
+
+    from bot.resilience import install as install_resilience
+
+    install_resilience()  # each message once, a kind answer when an action fails (bot/resilience.py)
 
     rasa_main()
 
