@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help run test train eval shell sms agent lint check-content content-report places install browser audit advisories review-nlu clean
+.PHONY: help run run-prod prod-packages bench-prod bench test train eval shell sms agent lint typecheck check-content content-report places install browser audit advisories review-nlu clean
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -46,6 +46,13 @@ $(AUDIT_VENV)/.installed: $(VENV)/.python-ok devtools/audit-requirements.lock
 	$(AUDIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r devtools/audit-requirements.lock
 	@touch $@
 
+# kubernetes-validate in its own venv too (it needs a newer jsonschema than Rasa's): checks deploy/k8s offline.
+K8S_VENV := .venv-k8s
+$(K8S_VENV)/.installed: $(VENV)/.python-ok devtools/k8s-requirements.lock
+	@test -x $(K8S_VENV)/bin/python || $(PYTHON) -m venv $(K8S_VENV)
+	$(K8S_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r devtools/k8s-requirements.lock
+	@touch $@
+
 audit: $(VENV)/.installed $(AUDIT_VENV)/.installed  ## Known vulnerabilities of the pinned packages (docs/security.md)
 	$(PY) -m devtools.audit
 
@@ -56,9 +63,10 @@ advisories: $(VENV)/.installed  ## Refresh the advisory data: make advisories AD
 
 $(MODEL): $(VENV)/.installed config.yml domain.yml $(TRAINING_DATA)
 	@mkdir -p models var
-	@echo "Training (measured: see 'real' below)..."
-	time $(RASA) train --data data/nlu data/rules data/stories --config config.yml --domain domain.yml \
-	  --out models --fixed-model-name numecrivain --force
+	@echo "Training (measured: see 'real' below; make bench reads var/train-seconds.txt)..."
+	@start=$$(date +%s); time $(RASA) train --data data/nlu data/rules data/stories --config config.yml \
+	  --domain domain.yml --out models --fixed-model-name numecrivain --force \
+	  && echo $$(( $$(date +%s) - start )) > var/train-seconds.txt
 	@touch $@
 
 train: $(MODEL)  ## Train the model when its data or config changed
@@ -67,6 +75,30 @@ run: $(MODEL)  ## Install, train if needed, start bot + actions + web (Ctrl-C st
 	@mkdir -p var
 	$(PY) -m bot.launcher
 
+# The production stack's system services, from Debian's packages (CI: a fresh machine, root).
+PG_BIN := $(firstword $(wildcard /usr/lib/postgresql/*/bin/postgres))
+prod-packages:  ## Install Debian's postgresql, redis-server and nginx when missing
+	@test -n "$(PG_BIN)" && command -v redis-server >/dev/null 2>&1 && { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server nginx >/dev/null; }
+
+run-prod: $(MODEL) prod-packages  ## Production stack: nginx on :8000, RASA_REPLICAS Rasa processes (2), PostgreSQL, Redis (data in var/prod/)
+	@mkdir -p var
+	$(PY) -m bot.prod
+
+# Locust and py-spy in their own venv: their pins must not move Rasa's.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: $(VENV)/.python-ok bench/requirements.lock
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.lock
+	@touch $@
+
+bench: $(MODEL) $(BENCH_VENV)/.installed  ## Numécrivain vs plain `rasa init` under load (Locust), plots in results/bench/ (BENCH_ARGS=...)
+	$(PY) -m bench.load.run $(BENCH_ARGS)
+
+bench-prod: $(MODEL) prod-packages  ## Throughput and p95 with 1 vs 2 Rasa processes, losses with one killed (bench/prod_load.py)
+	$(PY) -m bench.prod_load --compare
+
 shell: $(MODEL)  ## Talk to the bot in the terminal
 	@mkdir -p var
 	$(PY) -m bot.launcher --shell
@@ -74,18 +106,19 @@ shell: $(MODEL)  ## Talk to the bot in the terminal
 sms: $(VENV)/.installed  ## Simulate an SMS conversation with the running bot (start `make run SMS_FAKE_GATEWAY=1` first)
 	$(PY) -m bot.channels.sms.cli
 
-agent: $(VENV)/.installed  ## Create an agent account (asks the password): make agent NAME=prenom.nom [DISPLAY_NAME="Prénom N."]
-	@test -n "$(NAME)" || { echo "Usage: make agent NAME=prenom.nom [DISPLAY_NAME=\"Prénom N.\"]"; exit 1; }
+agent: $(VENV)/.installed  ## Create an agent account (asks the password): make agent NAME=prenom.nom [DISPLAY_NAME="Prénom N."] [ROLE=admin]
+	@test -n "$(NAME)" || { echo "Usage: make agent NAME=prenom.nom [DISPLAY_NAME=\"Prénom N.\"] [ROLE=admin]"; exit 1; }
 	@mkdir -p var
-	$(PY) -m bot.handoff.accounts create "$(NAME)" $(if $(DISPLAY_NAME),--display-name "$(DISPLAY_NAME)")
+	$(PY) -m bot.handoff.accounts create "$(NAME)" $(if $(DISPLAY_NAME),--display-name "$(DISPLAY_NAME)") $(if $(ROLE),--role "$(ROLE)")
 
 browser:  ## Install Debian's chromium when missing (browser tests)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(MODEL) browser $(AUDIT_VENV)/.installed  ## The whole test suite (what CI runs)
+test: $(MODEL) browser prod-packages $(AUDIT_VENV)/.installed $(K8S_VENV)/.installed $(BENCH_VENV)/.installed  ## The whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
+	@$(MAKE) --no-print-directory typecheck
 	$(PY) -m devtools.audit
 	$(PY) -m bot.knowledge.check
 	$(RASA) data validate --fail-on-warnings --data data/nlu data/rules data/stories --domain domain.yml
@@ -114,6 +147,9 @@ places: $(VENV)/.installed  ## Replace the places with a CSV of the national sta
 
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.installed  ## mypy on the Python code (settings and folders in pyproject.toml; cache in var/)
+	$(VENV)/bin/mypy
 
 clean:  ## Remove trained models and results (keeps .venv and var/)
 	rm -rf models/*.tar.gz results .pytest_cache

@@ -9,9 +9,11 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.handoff import start_handoff
 from actions.places import has_location_entity
+from actions.procedures import answer_follow_up
 from bot.conversation import fallback_starts_handoff
 from bot.replies import HUMAN_BUTTON, MENU_BUTTON, Reply
 from bot.understanding.proposals import proposals_reply, propose_procedures
@@ -43,11 +45,14 @@ class ActionHandleFallback(Action):
         return "action_handle_fallback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         if has_location_entity(tracker):
             # "jsuis a st andré": the model is unsure, but a commune or postcode was recognised.
             return [FollowupAction("places_form")]
+        follow_up = answer_follow_up(dispatcher, tracker)  # « et les documents ? » after a procedure answer
+        if follow_up is not None:
+            return follow_up
         if fallback_starts_handoff(tracker.events):
             return start_handoff(dispatcher, tracker, intro=HANDOFF_INTRO)
         # The keyword index is built on first use: off the event loop, so other conversations are not held up.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.channels.sms.config import sms_gateway_configured, uses_fake_gateway
+from bot.db import upgrade as upgrade_database
 from bot.paths import MODELS_DIR, PROJECT_ROOT, VAR_DIR
 from bot.service_auth import WeakSecretError, require_strong_secret
 from bot.settings import _local_secret, get_settings, private_var_dir
@@ -255,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     except WeakSecretError as exc:
         print(f"Numécrivain: {exc}", file=sys.stderr)
         return 1
+    try:  # once, before any service: they then find the schema ready and never race to create it
+        upgrade_database(env["NUMECRIVAIN_DB_URL"])
+    except Exception as exc:  # any failure here must stop the start, with a clear line
+        print(f"Numécrivain: the project database could not be migrated ({type(exc).__name__}: {exc}).",
+              file=sys.stderr)
+        return 1
     supervisor = Supervisor.from_environment()
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGINT, _stop_on_signal)
@@ -266,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
             wait_until_up(f"http://localhost:{ports.actions}/health", 120)
             shell = [str(BIN / "rasa"), "shell", "--model", str(model), "--endpoints", endpoints_file()]
             return subprocess.call(shell, cwd=PROJECT_ROOT, env=env)
+        if env.get("SANIC_WORKERS", "1").strip() not in ("", "1") and not env.get("NUMECRIVAIN_REDIS_URL"):
+            print("Numécrivain: several Rasa workers (SANIC_WORKERS) without NUMECRIVAIN_REDIS_URL: REST is fine, "
+                  "but an agent's message may miss a web chat held by another worker, and the parts of a long SMS "
+                  "may not be joined: for those, use make run-prod.", file=sys.stderr, flush=True)
         supervisor.start("rasa", cmds["rasa"], env)
         supervisor.start("web", cmds["web"], env)
         if "sms-gateway" in cmds:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.gsm7 import to_gsm7
 from bot.knowledge.contacts import describe, phone_help
 
 
@@ -20,16 +21,28 @@ class Button:
         return {"title": self.title, "payload": self.payload}
 
 
+# The choices offered in several places (domain.yml's responses, actions, channels, the widget), written once here.
+# domain.yml cannot import them: tests/texts/test_shared_texts.py checks that its buttons are these.
 HUMAN_PAYLOAD = "/request_human"
+PLACES_PAYLOAD = "/find_help_nearby"
+MENU_PAYLOAD = "/help_menu"
+CALLBACK_PAYLOAD = "/request_callback"
 HUMAN_BUTTON = Button("Parler à une personne", HUMAN_PAYLOAD)
-PLACES_BUTTON = Button("Trouver de l'aide près de chez moi", "/find_help_nearby")
-MENU_BUTTON = Button("Voir les sujets", "/help_menu")
+PLACES_BUTTON = Button("Trouver de l'aide près de chez moi", PLACES_PAYLOAD)
+MENU_BUTTON = Button("Voir les sujets", MENU_PAYLOAD)
+OTHER_BUTTON = Button("Autre chose", MENU_PAYLOAD)  # after proposed procedures: none of them
+CALLBACK_BUTTON = Button("Être rappelé(e)", CALLBACK_PAYLOAD)
+SHARED_BUTTONS = (HUMAN_BUTTON, PLACES_BUTTON, MENU_BUTTON, OTHER_BUTTON, CALLBACK_BUTTON)
 
-# The phone line offered when the chat cannot help, from data/knowledge/contacts.yml: "Allô Service Public au 39 39".
+# The phone line offered when the chat cannot help: name, number and hours from data/knowledge/contacts.yml
+# (PHONE_HELP_ID in bot/knowledge/contacts.py). Texts use these, never the number itself.
 PHONE_HELP = describe(phone_help())
-# Old name still imported by a few modules: it now gives the confirmed national line, not Solidarité Numérique,
-# whose current status no official text confirms.
-SOLIDARITE_NUMERIQUE = PHONE_HELP
+PHONE_HELP_SMS = to_gsm7(PHONE_HELP)
+
+
+def call_phone_help(sms: bool = False) -> str:
+    """The sentence that gives the phone line, for the end of a reply that could not help."""
+    return f"Vous pouvez appeler {PHONE_HELP_SMS if sms else PHONE_HELP}."
 
 
 @dataclass
@@ -55,6 +68,9 @@ class Reply:
 
 
 SMS_CHANNELS = frozenset({"sms"})
+# Between two parts of one reply that SMS sends on separate pages (the next one on PLUS). Elsewhere (agent
+# transcripts) it reads as a Markdown rule between the parts.
+SMS_PAGE_BREAK = "\n\n---\n\n"
 
 
 def is_sms(channel: str | None) -> bool:

@@ -54,7 +54,7 @@ def as_text(value: Any) -> str:
     return str(value) if value is not None else ""
 
 
-def ecosystem_ranges(affected: dict[str, Any]) -> list[dict[str, str]]:
+def ecosystem_ranges(affected: dict[str, Any]) -> list[list[dict[str, str]]]:
     """The ECOSYSTEM ranges of one affected entry, each as its ordered events (introduced/fixed/last_affected...)."""
     ranges = []
     for range_ in affected.get("ranges") or []:

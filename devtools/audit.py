@@ -177,7 +177,7 @@ def load_advisories(path: Path = ADVISORIES_FILE) -> dict[str, Any]:
 
 def read_pins(lock_files: Iterable[Path] = LOCK_FILES) -> list[Pin]:
     """Every exact pin of the lock files, labelled with the lock file it comes from."""
-    pins = []
+    pins: list[Pin] = []
     for lock in lock_files:
         label = str(lock.relative_to(PROJECT_ROOT)) if lock.is_relative_to(PROJECT_ROOT) else lock.name
         pins.extend(Pin(label, name, version) for name, version in read_lock(lock))
@@ -317,8 +317,8 @@ def main(argv: list[str] | None = None, today: date | None = None) -> int:
     for entry in entries:
         if entry.get("in_offline_data") is False and entry not in unmatched:
             print(f"audit: note: {entry['id']} is now found: drop 'in_offline_data: false' from its ignore entry.")
-    for entry in [e for e in unmatched if e.get("in_offline_data") is not False]:
-        print(f"audit: STALE ignore entry {entry['id']} ({entry.get('package', '?')}): it matches no pinned release "
+    for stale in [e for e in unmatched if e.get("in_offline_data") is not False]:
+        print(f"audit: STALE ignore entry {stale['id']} ({stale.get('package', '?')}): it matches no pinned release "
               "any more; remove it from devtools/audit-ignore.yml and docs/security.md.")
     if service_failed and os.environ.get("AUDIT_REQUIRE_SERVICE") == "1":
         return 1

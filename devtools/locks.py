@@ -9,7 +9,8 @@ from bot.paths import PROJECT_ROOT
 
 LOCK_FILE = PROJECT_ROOT / "requirements.lock"
 AUDIT_LOCK_FILE = PROJECT_ROOT / "devtools" / "audit-requirements.lock"
-LOCK_FILES = (LOCK_FILE, AUDIT_LOCK_FILE)
+K8S_LOCK_FILE = PROJECT_ROOT / "devtools" / "k8s-requirements.lock"  # kubernetes-validate's venv (make test)
+LOCK_FILES = (LOCK_FILE, AUDIT_LOCK_FILE, K8S_LOCK_FILE)
 
 
 def canonical_name(name: str) -> str:

@@ -14,9 +14,10 @@ __all__ = ["Stack", "free_port"]
 # Handoff: a person may answer at any hour of the test run (still only when an agent is logged in
 # and available); a fast watchdog so expiry and resume are seen within a test.
 TEST_ENV = {
-    "NUMECRIVAIN_TEST_MODE": "1",
     "NUMECRIVAIN_SERVICE_HOURS": "24/7",
     "NUMECRIVAIN_HANDOFF_WATCHDOG_SECONDS": "1",
+    # The console re-reads no conversation from Rasa: what the person writes can only reach it pushed.
+    "NUMECRIVAIN_CONSOLE_RESYNC_SECONDS": "0",
     # The portal's retention purge runs every 3 s, so its effect is seen within a test.
     "NUMECRIVAIN_PURGE_INTERVAL_MINUTES": "0.05",
     # Every test client is 127.0.0.1: room for the whole suite's requests for a person, while the cap on
@@ -26,6 +27,8 @@ TEST_ENV = {
     # As behind nginx: Rasa's Sanic takes the client's address from X-Forwarded-For (one proxy hop). Requests
     # without that header (most tests) have no known address, so only per-conversation limits apply to them.
     "SANIC_PROXIES_COUNT": "1",
+    # The benchmark's smoke run (tests/bench) holds a 60-turn conversation at full speed.
+    "NUMECRIVAIN_REST_MESSAGES_PER_MINUTE": "600",
 }
 
 

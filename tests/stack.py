@@ -24,12 +24,21 @@ import requests
 from bot.paths import PROJECT_ROOT
 from bot.service_auth import rasa_api_headers
 
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port nobody listens on right now, and never handed out before in this process.
+
+    The kernel may give a just-closed port again: two services started together would then collide.
+    """
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,8 @@ class OfferedPayloads:
 
     def remember(self, sender_id: str, buttons: Iterable[dict[str, Any]]) -> None:
         """Note the payloads of buttons just sent to this conversation."""
-        payloads = [b.get("payload") for b in buttons if isinstance(b, dict)]
-        payloads = [p for p in payloads if isinstance(p, str) and 0 < len(p) <= MAX_PAYLOAD_CHARS]
+        given = [b.get("payload") for b in buttons if isinstance(b, dict)]
+        payloads = [p for p in given if isinstance(p, str) and 0 < len(p) <= MAX_PAYLOAD_CHARS]
         if not payloads:
             return
         offered = self._offered.setdefault(sender_id, OrderedDict())

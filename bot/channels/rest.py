@@ -4,6 +4,11 @@ Compared with Rasa's own REST channel: the body is read up to a small limit; a m
 gets a kind answer without being parsed; typed text is always text (no "/intent{...}"); the conversation id
 is prefixed with "rest:", so a REST client can never write into a web chat or SMS conversation; the client
 cannot choose the input channel or attach metadata; per-address and per-conversation rate limits.
+
+A client that got no answer (a timeout, a 502 or 503) sends the same message again with the same optional
+``"message_id"`` (up to 64 characters): the message is handled once and the resent one gets the stored replies
+(bot/resilience.py). When the message could not be handled at all (database or lock store restarting), the
+answer is a 503 with a kind sentence and ``Retry-After``, never an empty 200.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +35,7 @@ from bot.channels.inputs import (
     read_body,
     too_long_reply,
 )
+from bot.resilience import MESSAGE_ID_KEY, SERVICE_UNAVAILABLE_TEXT
 from bot.security.ratelimit import CLIENT_METADATA_KEY, allow_async, client_metadata_value
 
 logger = logging.getLogger(__name__)
@@ -40,7 +47,9 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 64
 # Per client address and per conversation; a person chatting sends a message every few seconds at most.
 PER_ADDRESS_LIMIT, PER_ADDRESS_SECONDS = 120, 60.0
-PER_CONVERSATION_LIMIT, PER_CONVERSATION_SECONDS = 20, 60.0
+# NUMECRIVAIN_REST_MESSAGES_PER_MINUTE: only a load test (make bench) holding 100-turn conversations raises it.
+PER_CONVERSATION_LIMIT = int(os.environ.get("NUMECRIVAIN_REST_MESSAGES_PER_MINUTE", "20") or 20)
+PER_CONVERSATION_SECONDS = 60.0
 
 
 def conversation_id(sender: str) -> str:
@@ -85,6 +94,10 @@ class RestInput(InputChannel):
                 text = ""
             if not isinstance(text, str):
                 return _error(400, "'message' must be a string")
+            message_id = data.get("message_id")
+            if message_id is not None and (not isinstance(message_id, str)
+                                           or not 0 < len(message_id) <= MAX_SENDER_CHARS):
+                return _error(400, f"'message_id' must be a string of 1 to {MAX_SENDER_CHARS} characters")
             sender_id = conversation_id(sender)
             address = client_address(request)
             if (address is not None and not await allow_async("rest_address", address, PER_ADDRESS_LIMIT,
@@ -98,13 +111,19 @@ class RestInput(InputChannel):
                 return response.json([{"recipient_id": sender, "text": reply.text,
                                        "buttons": [button.as_dict() for button in reply.buttons]}])
             # Only what we stamp ourselves: the client's address, pseudonymised, for per-address handoff limits.
-            metadata = {CLIENT_METADATA_KEY: client_metadata_value(address)} if address is not None else None
+            metadata: dict[str, Any] = {CLIENT_METADATA_KEY: client_metadata_value(address)} \
+                if address is not None else {}
+            if message_id is not None:
+                metadata[MESSAGE_ID_KEY] = message_id
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(as_typed_text(text), collector, sender_id,
-                                                 input_channel=CHANNEL_NAME, metadata=metadata))
-            except Exception:  # the client gets what was said; the log line has no text
+                                                 input_channel=CHANNEL_NAME, metadata=metadata or None,
+                                                 message_id=message_id))
+            except Exception:  # the client is told to send it again; the log line has no text
                 logger.exception("REST message not handled")
+                return response.json([{"recipient_id": sender, "text": SERVICE_UNAVAILABLE_TEXT}], status=503,
+                                     headers={"Retry-After": "5"})
             return response.json([{**message, "recipient_id": sender} for message in collector.messages])
 
         webhook.add_route(health, "/", methods=["GET"], name="health")

@@ -12,8 +12,16 @@ On top of Rasa's socket.io channel, the widget (bot/web/static/widget/) relies o
   offered that button; anything else is typed text, and typed text is never an intent;
 - a message over ``MAX_MESSAGE_CHARS`` answered kindly without being parsed; frames over ``MAX_FRAME_BYTES``
   close the connection; per-address and per-conversation rate limits shared by every process;
+- the widget's ``typing`` event (the fact, never the text) pushed to the agents' console, and
+  ``POST /webhooks/webchat/agent_typing`` showing « Inès écrit… » to the person (both at most one per 2 s);
 - ``POST /webhooks/webchat/agent_message`` relaying an agent's words after a handoff (``handoff_ended`` on the
-  bot's closing message, so the widget forgets the conversation).
+  bot's closing message, so the widget forgets the conversation), with optional buttons (the survey's answers);
+- a click on a satisfaction survey answer (``/handoff_survey_N``) recorded and thanked here, before the NLU;
+- with several Rasa processes (``NUMECRIVAIN_REDIS_URL`` set), python-socketio's Redis manager: a message emitted
+  to a conversation's room by any process (an agent's words, a reply) reaches the socket wherever it is held,
+  and whether the person is online is counted in Redis too;
+- a message Rasa could not handle (database or Redis restarting) answered with a kind sentence and acknowledged
+  ``handled: false``, so the widget can send it again with the same ``message_id`` (handled once, bot/resilience.py).
 """
 
 from __future__ import annotations
@@ -22,15 +30,19 @@ import hmac
 import json
 import logging
 import math
+import os
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
+from socketio import AsyncRedisManager
 
 from bot.channels.inputs import (
     MAX_WEBCHAT_MESSAGE_CHARS,
@@ -42,7 +54,11 @@ from bot.channels.inputs import (
     too_long_reply,
 )
 from bot.channels.sessions import SessionSigner, WebSession
+from bot.handoff.live import TypingGate
+from bot.handoff.resident_push import ResidentPush
+from bot.handoff.survey import reply_to_button
 from bot.handoff.transcript import SYSTEM_AUTHOR
+from bot.resilience import SERVICE_UNAVAILABLE_TEXT
 from bot.security.ratelimit import CLIENT_METADATA_KEY, allow_async, client_metadata_value
 from bot.settings import get_settings
 
@@ -59,7 +75,7 @@ AGENT_EVENT_FROM = "agent"
 MESSAGES_PER_ADDRESS, MESSAGES_PER_CONVERSATION, SESSIONS_PER_ADDRESS, PER_SECONDS = 120, 20, 30, 60.0
 
 
-def _valid_id(value: Any, limit: int = MAX_ID_CHARS) -> bool:
+def _valid_id(value: Any, limit: int = MAX_ID_CHARS) -> TypeGuard[str]:
     """Message ids come from browsers: short strings only."""
     return isinstance(value, str) and 0 < len(value) <= limit
 
@@ -93,6 +109,62 @@ def clean_metadata(raw: Any) -> dict[str, Any]:
     return metadata
 
 
+PRESENCE_KEY_PREFIX = "numecrivain:webchat:online:"
+PRESENCE_TTL_SECONDS = 3600  # a process killed cannot say its sockets left: their marks expire
+
+
+def redis_url() -> str | None:
+    """Where the socket.io processes meet (NUMECRIVAIN_REDIS_URL); None for one process (`make run`)."""
+    return os.environ.get("NUMECRIVAIN_REDIS_URL", "").strip() or None
+
+
+def share_rooms_through_redis(sio: Any, url: str) -> None:
+    """Make every emit reach the room's sockets in every Rasa process, through Redis's publish/subscribe.
+
+    Rasa builds the socket.io server itself, so the manager is swapped before the first connection (the server
+    initialises its manager on the first one). An emit still reaches this process's sockets when Redis is down.
+    """
+    manager = AsyncRedisManager(url, channel="numecrivain-socketio")
+    manager.set_server(sio)
+    sio.manager = manager
+    sio.manager_initialized = False
+
+
+class Presence:
+    """Which conversations have a socket open: this process's rooms, plus Redis's marks with several processes."""
+
+    def __init__(self, sio: Any, namespace: str, url: str | None) -> None:
+        self.sio, self.namespace = sio, namespace
+        self.redis = aioredis.Redis.from_url(url, socket_timeout=2) if url else None
+
+    async def joined(self, sender_id: str, sid: str) -> None:
+        if self.redis is not None:
+            try:
+                key = PRESENCE_KEY_PREFIX + sender_id
+                await self.redis.sadd(key, sid)
+                await self.redis.expire(key, PRESENCE_TTL_SECONDS)
+            except (RedisError, OSError):
+                logger.warning("Presence not recorded in Redis (unavailable).")
+
+    async def left(self, sender_id: str, sid: str) -> None:
+        if self.redis is not None:
+            try:
+                await self.redis.srem(PRESENCE_KEY_PREFIX + sender_id, sid)
+            except (RedisError, OSError):
+                logger.warning("Presence not updated in Redis (unavailable).")
+
+    async def online(self, sender_id: str) -> bool:
+        """True when a socket of this conversation is open in this process or, per Redis, in another."""
+        if any(True for _ in self.sio.manager.get_participants(self.namespace, sender_id)):
+            return True
+        if self.redis is None:
+            return False
+        try:
+            return bool(await self.redis.scard(PRESENCE_KEY_PREFIX + sender_id))
+        except (RedisError, OSError):
+            return False
+
+
 def socket_address(sio: Any, sid: str, namespace: str | None) -> str | None:
     """The socket's client address for per-address limits (see bot.channels.inputs.client_address)."""
     environ = sio.get_environ(sid, namespace=namespace or "/") or {}
@@ -117,6 +189,10 @@ class SeenMessages:
         if len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
         return True
+
+    def forget(self, session_id: str, message_id: str) -> None:
+        """A message that failed may be sent again."""
+        self._seen.pop((session_id, message_id), None)
 
 
 class WebChatOutput(SocketIOOutput):
@@ -191,6 +267,10 @@ class WebChatInput(SocketIOInput):
         sio = self.sio
         assert sio is not None
         sio.eio.max_http_buffer_size = MAX_FRAME_BYTES  # a bigger frame closes the connection unread
+        shared = redis_url()
+        if shared is not None:
+            share_rooms_through_redis(sio, shared)
+        online_rooms = Presence(sio, self.namespace or "/", shared)
         signer = self.signer = self.signer or SessionSigner()
         seen = SeenMessages()
         namespace = self.namespace or "/"
@@ -199,8 +279,10 @@ class WebChatInput(SocketIOInput):
             previous = self.sessions.get(sid)
             if previous is not None and previous.sender_id != session.sender_id:
                 await sio.leave_room(sid, previous.sender_id, namespace=namespace)
+                await online_rooms.left(previous.sender_id, sid)
             self.sessions[sid] = session
             await sio.enter_room(sid, session.sender_id, namespace=namespace)  # Rasa 3.6 forgets this await
+            await online_rooms.joined(session.sender_id, sid)
 
         async def session_request(sid: str, data: dict[str, Any] | None) -> None:
             """Rejoin a session whose signed token is valid, else start a new one; the token is renewed."""
@@ -219,7 +301,9 @@ class WebChatInput(SocketIOInput):
             await sio.emit("session_confirm", session.token, room=sid, namespace=namespace)
 
         async def disconnect(sid: str, *_: Any) -> None:
-            self.sessions.pop(sid, None)
+            session = self.sessions.pop(sid, None)
+            if session is not None:
+                await online_rooms.left(session.sender_id, sid)
 
         async def allowed(sid: str, sender_id: str) -> bool:
             address = socket_address(sio, sid, self.namespace)
@@ -236,7 +320,7 @@ class WebChatInput(SocketIOInput):
                 return {"handled": False, "error": "no_session"}
             data = data if isinstance(data, dict) else {}
             sender_id = session.sender_id
-            metadata = clean_metadata(data.get(self.metadata_key))
+            metadata = clean_metadata(data.get(self.metadata_key) if self.metadata_key else None)
             message_id = metadata.get("message_id")
             if message_id is not None and not seen.first_time(sender_id, message_id):
                 return {"handled": True, "duplicate": True}
@@ -252,14 +336,25 @@ class WebChatInput(SocketIOInput):
                 reply = too_long_reply()
                 await output.send_text_with_buttons(sender_id, reply.text, [b.as_dict() for b in reply.buttons])
                 return {"handled": True, "too_long": True, "session_id": session.token}
+            if metadata.get("button"):  # a survey answer is recorded here, before the NLU (no intent needed)
+                thanks = await reply_to_button(sender_id, text)
+                if thanks is not None:
+                    await output.send_text_message(sender_id, thanks)
+                    return {"handled": True, "session_id": session.token}
             text = text_for_rasa(text, clicked=bool(metadata.get("button")), sender_id=sender_id,
                                  offered=self.offered)
             address = socket_address(sio, sid, self.namespace)
             if address is not None:  # stamped by us, never by the client: per-address limits on handoffs
                 metadata[CLIENT_METADATA_KEY] = client_metadata_value(address)
-            await on_new_message(
-                UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
-            )
+            try:
+                await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
+                                                 metadata=metadata, message_id=message_id))
+            except Exception:  # the person is told, the widget may resend; the log line has no text
+                logger.exception("Web chat message not handled")
+                if message_id is not None:
+                    seen.forget(sender_id, message_id)
+                await output.send_text_message(sender_id, SERVICE_UNAVAILABLE_TEXT)
+                return {"handled": False, "error": "unavailable", "session_id": session.token}
             return {"handled": True, "session_id": session.token}
 
         @webhook.route("/agent_message", methods=["POST"])
@@ -286,13 +381,63 @@ class WebChatInput(SocketIOInput):
                 "from": AGENT_EVENT_FROM,
                 "agent": agent.strip()[:80],
             }
-            if agent == SYSTEM_AUTHOR:  # the bot's closing words: the person is back with the bot
+            buttons = body.get("buttons")
+            if isinstance(buttons, list) and buttons:  # choices under the message (the satisfaction survey)
+                message["quick_replies"] = [
+                    {"content_type": "text", "title": b["title"][:80], "payload": b["payload"][:64]}
+                    for b in buttons[:5]
+                    if isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)
+                ]
+            if body.get("kind") == "notice":  # news of the service (who joined): the handoff goes on
+                message["kind"] = "notice"
+            elif agent == SYSTEM_AUTHOR:  # the bot's closing words: the person is back with the bot
                 message["handoff_ended"] = True
                 self.offered.forget(sender_id)
             await sio.emit(self.bot_message_evt, message, room=sender_id, namespace=namespace)
-            online = any(True for _ in sio.manager.get_participants(namespace, sender_id))
+            online = await online_rooms.online(sender_id)
             return response.json({"delivered": True, "online": online})
 
+        @webhook.route("/presence", methods=["GET"])
+        async def presence(request: Request) -> response.HTTPResponse:
+            """Whether the person has the chat open now (for the agents' "still connected" sign)."""
+            expected = f"Bearer {get_settings().internal_token}"
+            if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
+                return response.json({"error": "unauthorized"}, status=401)
+            sender_id = request.args.get("sender_id")
+            if not _valid_id(sender_id, MAX_SENDER_ID_CHARS):
+                return response.json({"error": "sender_id is expected"}, status=400)
+            online = await online_rooms.online(sender_id)
+            return response.json({"online": online})
+
+        typing_gate, pusher = TypingGate(), ResidentPush()
+
+        async def resident_typing(sid: str, *_: Any) -> dict[str, Any]:
+            """The person is typing (the fact only, never the text): pushed to the agent's console, at most once
+            every 2 s per conversation; the portal drops it when no handoff is open."""
+            session = self.sessions.get(sid)
+            if session is None:
+                return {"sent": False, "error": "no_session"}
+            if not typing_gate.allow(session.sender_id):
+                return {"sent": False, "error": "rate_limited"}
+            return {"sent": await pusher.typing(session.sender_id)}
+
+        @webhook.route("/agent_typing", methods=["POST"])
+        async def agent_typing(request: Request) -> response.HTTPResponse:
+            """Show « <agent> écrit… » in the person's open chat (the portal sends the name, never the text)."""
+            expected = f"Bearer {get_settings().internal_token}"
+            if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
+                return response.json({"error": "unauthorized"}, status=401)
+            try:
+                body = json.loads(request.body or b"null") if len(request.body or b"") <= MAX_FRAME_BYTES else None
+            except ValueError:
+                body = None
+            sender_id, agent = (body.get("sender_id"), body.get("agent")) if isinstance(body, dict) else (None, None)
+            if not _valid_id(sender_id, MAX_SENDER_ID_CHARS) or not isinstance(agent, str) or not agent.strip():
+                return response.json({"error": "sender_id and agent (strings) are expected"}, status=400)
+            await sio.emit("agent_typing", {"agent": agent.strip()[:80]}, room=sender_id, namespace=namespace)
+            return response.json({"delivered": True})
+
+        sio.on("typing", namespace=self.namespace)(resident_typing)
         sio.on("session_request", namespace=self.namespace)(session_request)
         sio.on("disconnect", namespace=self.namespace)(disconnect)
         sio.on(self.user_message_evt, namespace=self.namespace)(handle_message)

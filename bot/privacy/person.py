@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Table, delete, or_, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Boolean, MetaData, Table, delete, or_, select
+from sqlalchemy.future import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.channels.sms.pseudonym import normalise_number, pseudonymise
@@ -52,9 +52,9 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conditions(table: Table, person: Person) -> list[ColumnElement[bool]]:
+def _conditions(table: Table, person: Person) -> list[ColumnElement[Boolean]]:
     """WHERE clauses that select this person's rows in a table (empty: the table holds nothing of theirs)."""
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[Boolean]] = []
     for column in table.columns:
         if column.name in CONVERSATION_COLUMNS:
             for conversation in person.conversation_ids:
@@ -85,7 +85,7 @@ def _matches(tables: list[Table], person: Person) -> Iterator[tuple[Table, Any]]
             continue
         for foreign_key in table.foreign_keys:
             parent = matched.get(foreign_key.column.table.name)
-            if parent is not None:
+            if parent is not None and foreign_key.parent is not None:  # a table's key always has its column
                 parent_table, where = parent
                 keys = select(parent_table.c[foreign_key.column.name]).where(where)
                 matched[table.name] = (table, foreign_key.parent.in_(keys))

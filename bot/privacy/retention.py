@@ -18,8 +18,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import delete, func, inspect, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
+from bot.channels.sms.inbox import FINISHED_STATES, sms_inbox
 from bot.channels.sms.store import (
     NO_NUMBER,
     SEEN_RETENTION,
@@ -28,7 +29,8 @@ from bot.channels.sms.store import (
     sms_seen_messages,
     sms_traffic,
 )
-from bot.db import get_engine, make_engine, metadata
+from bot.conversation_events import conversation_events
+from bot.db import ensure_schema, get_engine, make_engine
 from bot.handoff.callbacks import callbacks_table
 from bot.handoff.store import OPEN_STATUSES, messages_table, requests_table
 from bot.privacy.person import overwrite_deleted_rows
@@ -99,8 +101,7 @@ def purge_tracker(engine: Engine, now: datetime, policy: RetentionPolicy) -> int
 
 def purge_project(engine: Engine, now: datetime, policy: RetentionPolicy) -> dict[str, int]:
     """Apply the retention periods to the project database (handoff, callbacks, SMS, reports)."""
-    metadata.create_all(engine, tables=[requests_table, messages_table, callbacks_table, sms_contacts, sms_traffic,
-                                        sms_seen_messages, reports_table])
+    ensure_schema(engine)
     counts: dict[str, int] = {}
     conversation_cutoff = now - timedelta(days=policy.conversation_days)
     with engine.begin() as conn:
@@ -127,10 +128,18 @@ def purge_project(engine: Engine, now: datetime, policy: RetentionPolicy) -> dic
         counts["sms_contacts_numbers_dropped"] = conn.execute(
             update(sms_contacts).where(sms_contacts.c.subscribed.is_(False), sms_contacts.c.phone != NO_NUMBER)
             .values(phone=NO_NUMBER)).rowcount
+        # The event broker's copy of the conversations (usage figures) is kept as long as the conversations.
+        event_cutoff = (now.replace(tzinfo=timezone.utc) - timedelta(days=policy.conversation_days)).timestamp()
+        counts["conversation_events"] = conn.execute(
+            delete(conversation_events).where(conversation_events.c.timestamp < event_cutoff)).rowcount
         counts["sms_traffic"] = conn.execute(
             delete(sms_traffic).where(sms_traffic.c.at < now - TRAFFIC_RETENTION)).rowcount
         counts["sms_seen_messages"] = conn.execute(
             delete(sms_seen_messages).where(sms_seen_messages.c.at < now - SEEN_RETENTION)).rowcount
+        # Answered SMS keep no text, only their hashed provider id (replays refused) for as long as the others.
+        counts["sms_inbox"] = conn.execute(
+            delete(sms_inbox).where(sms_inbox.c.accepted_at < now - SEEN_RETENTION,
+                                    sms_inbox.c.state.in_(FINISHED_STATES))).rowcount
         masked = 0
         for row in conn.execute(select(reports_table.c.id, reports_table.c.message)).all():
             clean = redact_personal_data(row.message)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 from bot.knowledge.model import Procedure
 from bot.knowledge.render import date_note, resolve
 from bot.secretariat.ranking import RankedProcedure
+
+logger = logging.getLogger(__name__)
 
 LICENCE = "Licence Ouverte / Etalab 2.0"
 
@@ -28,6 +31,16 @@ PLACE_LABELS = {
     "telephone": "Par téléphone",
     "autre": "Autre organisme",
 }
+
+
+def source_label(procedure: Procedure) -> str:
+    """The source as a reader names it: 'Fiche Numécrivain « Passeport », d'après DILA (service-public.gouv.fr)'."""
+    publishers = list(dict.fromkeys(source.publisher for source in procedure.sources if source.publisher))
+    if len(publishers) > 2:
+        after = f"{publishers[0]}, {publishers[1]} et d'autres sources officielles"
+    else:
+        after = " et ".join(publishers)
+    return f"Fiche Numécrivain « {procedure.title} »" + (f", d'après {after}" if after else "")
 
 
 def procedure_document(procedure: Procedure, today: date | None = None) -> dict[str, Any]:
@@ -57,17 +70,32 @@ def procedure_document(procedure: Procedure, today: date | None = None) -> dict[
             "official": [link.url for link in procedure.links],
             "cited": [{"title": s.title, "url": s.url, "seen": s.seen.isoformat(), "backs": list(s.backs)}
                       for s in procedure.sources],
+            "label": source_label(procedure),
             "knowledge_file": f"data/knowledge/procedures/{procedure.source_file}",
             "licence": LICENCE,
         },
     }
 
 
-def answer_document(ranked: RankedProcedure, today: date | None = None) -> dict[str, Any]:
-    """One ranked answer: the confidence figures, then the full procedure."""
+def question_lead(procedure: Procedure, question: str | None) -> dict[str, Any] | None:
+    """The answer to the question itself (price for the age, what to do after a loss...), shown above the sheet."""
+    if not question:
+        return None
+    try:
+        from bot.knowledge.answer import lead_for_secretariat
+
+        return lead_for_secretariat(resolve(procedure), question)
+    except Exception:  # an optional summary must never cost the secretary the full sheet
+        logger.exception("answer-first summary failed for %s; the full sheet is shown alone", procedure.id)
+        return None
+
+
+def answer_document(ranked: RankedProcedure, today: date | None = None, question: str | None = None) -> dict[str, Any]:
+    """One ranked answer: the confidence figures, the answer to the question, then the full procedure."""
     return {
         "confidence": ranked.confidence,
         "nlu_confidence": ranked.nlu_confidence,
         "keyword_confidence": ranked.keyword_confidence,
+        "lead": question_lead(ranked.procedure, question),
         "procedure": procedure_document(ranked.procedure, today),
     }

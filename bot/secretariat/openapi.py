@@ -43,6 +43,7 @@ _PROCEDURE: dict[str, Any] = {
         "review_overdue": {"type": "boolean"},
         "sources": {"type": "object", "properties": {
             "official": {"type": "array", "items": _STRING}, "knowledge_file": _STRING, "licence": _STRING,
+            "label": {"type": "string", "description": "La source nommée pour un lecteur"},
             "cited": {"type": "array", "items": {"type": "object", "properties": {
                 "title": _STRING, "url": _STRING, "seen": _STRING,
                 "backs": {"type": "array", "items": _STRING}}}}}},
@@ -52,7 +53,7 @@ _PROCEDURE: dict[str, Any] = {
 
 def openapi_document(server_url: str = "/") -> dict[str, Any]:
     """The API description, built from the same limits the handlers enforce."""
-    bearer = [{"bearerAuth": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     return {
         "openapi": "3.0.3",
         "info": {
@@ -109,6 +110,18 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
                 "responses": {"201": _json({"$ref": "#/components/schemas/Report"}, "Signalement enregistré"),
                               **_ERRORS, "404": _json(_ERROR, "Fiche inconnue")},
             }},
+            "/api/v1/needs": {"post": {
+                "operationId": "reportNeed",
+                "summary": "Signaler un besoin : une question à laquelle aucune fiche ne répond (liste de l'équipe de "
+                           "contenu, données personnelles masquées)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["question"],
+                    "properties": {
+                        "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_LENGTH},
+                        "comment": {"type": "string", "maxLength": MAX_REPORT_LENGTH},
+                    }}}}},
+                "responses": {"201": _json({"$ref": "#/components/schemas/Report"}, "Besoin enregistré"), **_ERRORS},
+            }},
             "/api/v1/me": {"get": {
                 "operationId": "whoAmI",
                 "summary": "La mairie à qui appartient le code d'accès",
@@ -127,6 +140,18 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
                               "403": _json(_ERROR, "Réservé aux codes administrateur"),
                               "503": _json(_ERROR, "Historique des conversations illisible")},
             }},
+            "/api/v1/usage/service": {"get": {
+                "operationId": "serviceFigures",
+                "summary": "Chiffres du service d'aide par une personne : graphiques SVG, leurs tableaux et le CSV "
+                           "(code administrateur ; 30 derniers jours par défaut, un an au plus)",
+                "parameters": [
+                    {"name": "since", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}},
+                    {"name": "until", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}},
+                ],
+                "responses": {"200": _json({"type": "object", "required": ["period", "blocks", "csv"]},
+                                           "Graphiques et tableaux, sans donnée personnelle ni nom d'agent"),
+                              **_ERRORS, "403": _json(_ERROR, "Réservé aux codes administrateur")},
+            }},
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
@@ -139,11 +164,19 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
                     "question": _STRING,
                     "method": {"type": "string", "enum": ["nlu+keywords", "keywords"]},
                     "nlu_intent": {"type": "string", "nullable": True},
+                    "threshold": {"type": "number", "description": "Confiance minimale d'une fiche montrée"},
+                    "no_match": {"type": "string", "nullable": True,
+                                 "description": "« Aucune fiche ne correspond à cette question. » si aucune fiche"},
+                    "places": {"type": "object", "nullable": True,
+                               "description": "Lieux d'aide près de la commune nommée dans la question (ou de la "
+                                              "mairie, pour une question sur un lieu d'aide)"},
                     "answers": {"type": "array", "items": {"type": "object",
                                                            "required": ["confidence", "procedure"], "properties": {
                         "confidence": {"type": "number", "minimum": 0, "maximum": 1},
                         "nlu_confidence": {"type": "number", "nullable": True},
                         "keyword_confidence": {"type": "number"},
+                        "lead": {"type": "object", "nullable": True,
+                                 "description": "La réponse à la question elle-même, à montrer au-dessus de la fiche"},
                         "procedure": {"$ref": "#/components/schemas/Procedure"}}}},
                 }},
                 "Report": {"type": "object", "required": ["id", "procedure_id", "status"], "properties": {

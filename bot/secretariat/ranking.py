@@ -16,6 +16,11 @@ logger = logging.getLogger(__name__)
 
 NLU_WEIGHT = 0.7
 MIN_CONFIDENCE = 0.05
+# Below these, a sheet is not shown to the secretary ("Aucune fiche ne correspond à cette question"):
+# with the model, 0.35 needs the model to back the sheet (keywords alone give at most 0.3); keywords alone
+# (model down) need two matching words or one title word and more (one word such as "perdu" gives 0.60).
+SHOW_THRESHOLD = 0.35
+KEYWORDS_ONLY_SHOW_THRESHOLD = 0.62
 
 
 class IntentRanker(Protocol):
@@ -73,3 +78,14 @@ async def rank_procedures(
     candidates.sort(key=lambda item: (-item.confidence, item.procedure.id))
     top_intent = max(nlu_scores, key=nlu_scores.__getitem__) if nlu_scores else None
     return Ranking(candidates[:limit], "keywords" if nlu_scores is None else "nlu+keywords", top_intent)
+
+
+def show_threshold(ranking: Ranking) -> float:
+    """The confidence a sheet needs to be shown, for how this ranking was obtained."""
+    return KEYWORDS_ONLY_SHOW_THRESHOLD if ranking.method == "keywords" else SHOW_THRESHOLD
+
+
+def confident_answers(ranking: Ranking) -> list[RankedProcedure]:
+    """The answers sure enough to show; an empty list means no sheet answers the question."""
+    threshold = show_threshold(ranking)
+    return [answer for answer in ranking.answers if answer.confidence >= threshold]

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.privacy import redact_personal_data
 from bot.secretariat.store import reports_table
 from bot.secretariat.tokens import Secretariat
 
-STATUSES = ("open", "done")
+# "Signaler un besoin": a question no sheet answers, stored with the error reports under this id, so the
+# content editors read both in one list (python -m bot.knowledge.check --reports, make content-report).
+NEED_PROCEDURE_ID = "besoin_sans_fiche"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,13 @@ def record_report(engine: Engine, who: Secretariat, procedure_id: str, message: 
         )
         report_id = int(result.inserted_primary_key[0])
     return ErrorReport(report_id, created_at, who.commune, who.name, procedure_id, message, "open")
+
+
+def record_need(engine: Engine, who: Secretariat, question: str, comment: str = "",
+                now: datetime | None = None) -> ErrorReport:
+    """Store a question no sheet answers (personal data masked) for the content editors' list."""
+    message = f"Question sans fiche : {question}" + (f"\nPrécision : {comment}" if comment else "")
+    return record_report(engine, who, NEED_PROCEDURE_ID, message, now)
 
 
 def list_reports(engine: Engine, status: str | None = "open") -> list[ErrorReport]:

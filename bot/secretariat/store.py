@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, Text
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.db import get_engine, metadata
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.paths import KNOWLEDGE_DIR
 from bot.secretariat.store import secretariat_engine, tokens_table

@@ -1,8 +1,13 @@
-"""Usage figures for the metropolitan digital council, read from the Rasa tracker store, without personal data.
+"""Usage figures for the metropolitan digital council, without personal data.
 
-    python -m bot.secretariat.usage                     # all time, tracker store from TRACKER_* variables
+They are read from the events Rasa's event broker writes to the project database (bot/event_broker.py,
+table conversation_events), never from the tracker store Rasa is writing to. A tracker store can still be
+read directly for history recorded before the broker (its `events` table has the same columns).
+
+    python -m bot.secretariat.usage                     # all time, project database (NUMECRIVAIN_DB_URL)
     python -m bot.secretariat.usage --since 2026-01-01 --json
-    python -m bot.secretariat.usage --tracker-url sqlite:///var/tracker.db
+    python -m bot.secretariat.usage --tracker-url sqlite:///var/tracker.db    # older history, tracker store
+    python -m bot.secretariat.usage --service --since 2026-11-01   # the handoff service figures, as CSV
 """
 
 from __future__ import annotations
@@ -15,16 +20,20 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.conversation_events import conversation_events
+from bot.db import get_engine
+from bot.handoff.figures import chart_blocks, figures_csv, service_figures
 from bot.paths import PROJECT_ROOT
 from bot.privacy import redact_personal_data
+from bot.settings import get_settings
 
 LOCAL_TIME = ZoneInfo("Europe/Paris")
 NOT_UNDERSTOOD_INTENTS = ("nlu_fallback", "out_of_scope")
@@ -36,7 +45,7 @@ TOP_NOT_UNDERSTOOD = 50
 
 
 class TrackerUnavailableError(RuntimeError):
-    """The tracker store cannot be read (missing file, wrong URL, no events table)."""
+    """The events cannot be read (missing file, wrong URL, neither the broker's table nor a tracker's)."""
 
 
 def mask_personal_data(message: str) -> str:
@@ -73,12 +82,23 @@ class TrackerEvent:
     data: dict[str, Any]
 
 
-def read_events(tracker_url: str, since: date | None = None, until: date | None = None) -> Iterator[TrackerEvent]:
-    """Events ordered by conversation then time (parameterised SQL on Rasa's SQLTrackerStore schema)."""
-    if tracker_url.startswith("sqlite:///"):
-        path = tracker_url.removeprefix("sqlite:///")
+def _events_table(connection: Any) -> str:
+    """The broker's table when the database has it, else a tracker store's `events` (same columns)."""
+    tables = set(inspect(connection).get_table_names())
+    for name in (conversation_events.name, "events"):
+        if name in tables:
+            return name
+    raise TrackerUnavailableError("no conversation events in this database (event broker not configured?)")
+
+
+def read_events(source_url: str | None = None, since: date | None = None,
+                until: date | None = None) -> Iterator[TrackerEvent]:
+    """Events ordered by conversation then time: the event broker's in the project database by default."""
+    source_url = source_url or get_settings().database_url
+    if source_url.startswith("sqlite:///"):
+        path = source_url.removeprefix("sqlite:///")
         if path and not os.path.exists(path):
-            raise TrackerUnavailableError(f"no tracker store at {path}")
+            raise TrackerUnavailableError(f"no database at {path}")
     clauses, params = [], {}
     if since:
         clauses.append("timestamp >= :since")
@@ -87,13 +107,13 @@ def read_events(tracker_url: str, since: date | None = None, until: date | None 
         clauses.append("timestamp < :until")
         params["until"] = datetime.combine(until, datetime.min.time(), LOCAL_TIME).timestamp() + 86400
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    query = text(
-        "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
-        f"{where} ORDER BY sender_id, timestamp, id"
-    )
-    engine = create_engine(tracker_url, future=True, hide_parameters=True)  # errors never show message texts
+    engine = create_engine(source_url, future=True, hide_parameters=True)  # errors never show message texts
     try:
         with engine.connect() as connection:
+            query = text(  # the table name is one of two constants, never user input
+                "SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
+                f"FROM {_events_table(connection)} {where} ORDER BY sender_id, timestamp, id"
+            )
             for row in connection.execute(query, params):
                 try:
                     data = json.loads(row.data) if row.data else {}
@@ -102,7 +122,7 @@ def read_events(tracker_url: str, since: date | None = None, until: date | None 
                 yield TrackerEvent(row.sender_id, row.type_name, float(row.timestamp or 0.0), row.intent_name,
                                    row.action_name, data if isinstance(data, dict) else {})
     except SQLAlchemyError as exc:
-        raise TrackerUnavailableError(f"cannot read the tracker store: {type(exc).__name__}") from exc
+        raise TrackerUnavailableError(f"cannot read the conversation events: {type(exc).__name__}") from exc
     finally:
         engine.dispose()
 
@@ -229,14 +249,33 @@ def build_report(events: Iterable[TrackerEvent], titles: dict[str, str] | None =
     )
 
 
-def usage_report(tracker_url: str | None = None, since: date | None = None, until: date | None = None,
+def usage_report(source_url: str | None = None, since: date | None = None, until: date | None = None,
                  now: datetime | None = None) -> UsageReport:
-    """The report for a tracker store (TRACKER_* variables by default), with procedure titles."""
+    """The report, with procedure titles, from the event broker's events (project database by default)."""
     from bot.knowledge import get_knowledge_base
 
     titles = {procedure.id: procedure.title for procedure in get_knowledge_base()}
-    events = read_events(tracker_url or tracker_url_from_env(), since, until)
+    events = read_events(source_url, since, until)
     return build_report(events, titles, since, until, now)
+
+
+SERVICE_DAYS_BY_DEFAULT = 30
+MAX_SERVICE_DAYS = 366
+
+
+def service_view(engine: Any, since: date | None = None, until: date | None = None,
+                 tz: str = "Europe/Paris", today: date | None = None) -> dict[str, Any]:
+    """The handoff service figures for the council's usage page: five SVG charts drawn here, each with its table,
+    and the CSV; the last 30 days by default, a year at most. No person and no agent is named."""
+    until = until or today or datetime.now(ZoneInfo(tz)).date()
+    since = since or until - timedelta(days=SERVICE_DAYS_BY_DEFAULT - 1)
+    if since > until:
+        since, until = until, since
+    since = max(since, until - timedelta(days=MAX_SERVICE_DAYS - 1))
+    rows = service_figures(engine, since, until, tz)
+    return {"period": {"since": since.isoformat(), "until": until.isoformat()},
+            "blocks": [block.as_dict() for block in chart_blocks(rows, since, until)],
+            "csv": figures_csv(rows)}
 
 
 def render_text(report: UsageReport) -> str:
@@ -262,13 +301,23 @@ def main(argv: list[str] | None = None) -> int:
     """The usage CLI."""
     parser = argparse.ArgumentParser(prog="python -m bot.secretariat.usage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tracker-url", help="SQLAlchemy URL of the tracker store (default: TRACKER_* variables)")
+    sources = parser.add_mutually_exclusive_group()
+    sources.add_argument("--db-url", help="SQLAlchemy URL of the project database (default: NUMECRIVAIN_DB_URL)")
+    sources.add_argument("--tracker-url", help="read a tracker store's events instead (history before the broker)")
     parser.add_argument("--since", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     parser.add_argument("--until", type=date.fromisoformat, help="last day, YYYY-MM-DD")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--service", action="store_true",
+                        help="print the service of a person (handoff) per day and channel as CSV (30 days by default)")
     args = parser.parse_args(argv)
+    if args.service:
+        if args.tracker_url:
+            parser.error("--service reads the project database (--db-url), not a tracker store")
+        view = service_view(get_engine(args.db_url or get_settings().database_url), args.since, args.until)
+        print(view["csv"], end="")
+        return 0
     try:
-        report = usage_report(args.tracker_url, args.since, args.until)
+        report = usage_report(args.tracker_url or args.db_url, args.since, args.until)
     except TrackerUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -65,3 +65,15 @@ def parse_limit(raw: str | None, default: int = 3, maximum: int = 10) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise InvalidInputError("invalid_limit", f"limit doit être un entier entre 1 et {maximum}.")
     return int(raw)
+
+
+def clean_need_comment(raw: object) -> str:
+    """The optional comment of a 'signaler un besoin' (may be empty), or InvalidInputError."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise InvalidInputError("invalid_comment", "La précision doit être du texte.")
+    comment = clean_text(raw)
+    if len(comment) > MAX_REPORT_LENGTH:
+        raise InvalidInputError("comment_too_long", f"Précision trop longue : {MAX_REPORT_LENGTH} caractères au plus.")
+    return comment

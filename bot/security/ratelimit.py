@@ -22,8 +22,8 @@ import time
 
 from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.future import Engine
 
 from bot import db
 
@@ -121,7 +121,7 @@ def client_address(peer: str, forwarded_for: str | None,
     return address
 
 
-def _upsert(engine: Engine):  # type: ignore[no-untyped-def]
+def _upsert(engine: Engine) -> type[postgresql.Insert] | type[sqlite.Insert]:
     dialect = engine.dialect.name
     if dialect == "postgresql":
         return postgresql.insert
@@ -153,7 +153,8 @@ def allow(bucket: str, key: str, limit: int, per_seconds: float, *, engine: Engi
         bucket=bucket, key_hash=key_hash, window_start=current, hits=1,
         expires_at=(current + 2 * window_ms) / 1000.0,
     )
-    statement = statement.on_conflict_do_update(
+    # sqlalchemy2-stubs type SQLite's on_conflict_do_update as returning None; it returns the new statement.
+    statement = statement.on_conflict_do_update(  # type: ignore[assignment]
         index_elements=["bucket", "key_hash", "window_start"],
         set_={"hits": rate_limit_hits.c.hits + 1},
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.knowledge import get_knowledge_base
 from bot.knowledge.model import Procedure
-from bot.replies import HUMAN_BUTTON, Button, Reply
+from bot.replies import HUMAN_BUTTON, OTHER_BUTTON, Button, Reply
 from bot.secretariat.ranking import keyword_index
 
 PROCEDURE_PREFIX = "procedure_"
@@ -22,7 +22,6 @@ PROCEDURE_PREFIX = "procedure_"
 NLU_WEIGHT = 0.6
 MIN_SCORE = 0.04
 MAX_TEXT_CHARS = 600  # the keyword index does fuzzy matching per word: bound the work
-OTHER_BUTTON = Button("Autre chose", "/help_menu")
 
 PROPOSALS_TEXT = (
     "Je ne suis pas sûr d'avoir compris. Votre question porte-t-elle sur l'une de ces démarches ? "

@@ -3,7 +3,8 @@
     python -m bot.understanding.review list [--since 2026-12-01] [--limit 50] [--json]
     python -m bot.understanding.review add ID --intent procedure_passport [--text "corrected wording"]
 
-`list` reads the tracker store (TRACKER_* variables, or --tracker-url) and shows the messages that ended
+`list` reads the conversation events (the event broker's, in the project database; or a tracker store with
+--tracker-url) and shows the messages that ended
 in a fallback ("not understood") or just before a handoff to a person, masked (phone numbers, e-mail
 addresses), grouped, with what the model guessed and which proposal the person chose, if any. `add` puts
 one reviewed message into data/nlu/reviewed.yml under the intent the editor chose; the model learns it at
@@ -35,7 +36,6 @@ from bot.secretariat.usage import (
     TrackerUnavailableError,
     mask_personal_data,
     read_events,
-    tracker_url_from_env,
 )
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -152,8 +152,8 @@ def review_items(events: Iterable[TrackerEvent]) -> list[ReviewItem]:
 
 
 def list_items(tracker_url: str | None = None, since: date | None = None, limit: int = 50) -> list[ReviewItem]:
-    """The review list from the tracker store."""
-    return review_items(read_events(tracker_url or tracker_url_from_env(), since=since))[:limit]
+    """The review list from the conversation events (project database by default)."""
+    return review_items(read_events(tracker_url, since=since))[:limit]
 
 
 def known_intents(domain_file: Path = DOMAIN_FILE) -> list[str]:
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     """The review CLI: list, then add one message after review."""
     parser = argparse.ArgumentParser(prog="python -m bot.understanding.review", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tracker-url", help="SQLAlchemy URL of the tracker store (default: TRACKER_* variables)")
+    parser.add_argument("--tracker-url", help="read a tracker store instead (default: the project database's events)")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="messages that ended in a fallback or a handoff, masked")
     listing.add_argument("--since", type=date.fromisoformat, help="first day, YYYY-MM-DD")

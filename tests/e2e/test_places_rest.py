@@ -43,3 +43,15 @@ def test_missing_commune_is_asked_then_remembered(stack: Stack) -> None:
     assert "59100 Roubaix" in all_text(answered)
     again = say(stack.rest_url, sender, "un ordinateur en libre accès")
     assert "59100 Roubaix" in all_text(again)
+
+
+def test_asking_for_the_hours_gives_the_week_with_the_trained_model(stack: Stack) -> None:
+    messages = say(stack.rest_url, new_sender(), "c quoi les horaires de la france services de Seclin")
+    text = all_text(messages)
+    assert "France services Mairie de Seclin" in text and "Horaires de la semaine" in text
+    assert "Samedi et dimanche : fermé" in text and "Tél. 03 20 84 80 80" in text
+
+
+def test_places_without_hours_always_give_a_number_to_call(stack: Stack) -> None:
+    text = all_text(say(stack.rest_url, new_sender(), "je cherche de l'aide à Armentières"))
+    assert "renseignez-vous auprès de France services La Chapelle d'Armentières (à 2,4 km) au 03 20 18 98 98." in text

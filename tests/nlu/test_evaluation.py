@@ -41,11 +41,12 @@ class Floors:
     intent_recall: float
 
 
-# Measured once on 2026-12-02 with the model shipped then (accuracy / macro-F1 / lowest recall of an intent):
-# validation 0.936 / 0.951 / 0.67 (234 messages), test 0.861 / 0.908 / 0.45 (498 messages).
+# Measured on 2026-12-02 (accuracy / macro-F1 / lowest recall of an intent with 3 messages or more):
+# DIET model: validation 0.936 / 0.951 / 0.67, test 0.861 / 0.908 / 0.45; linear classifier (config.yml now):
+# validation 0.974 / 0.977 / 0.67 (234 messages), test 0.936 / 0.955 / 0.75 (498 messages, read once).
 FLOORS = {
-    "validation": Floors(accuracy=0.91, macro_f1=0.92, intent_recall=0.5),
-    "test": Floors(accuracy=0.83, macro_f1=0.88, intent_recall=0.35),
+    "validation": Floors(accuracy=0.94, macro_f1=0.95, intent_recall=0.6),
+    "test": Floors(accuracy=0.90, macro_f1=0.92, intent_recall=0.6),
 }
 SETS = {"validation": VALIDATION_SET, "test": TEST_SET}
 

@@ -27,11 +27,24 @@ from tests.secretariat.trackers_helper import write_tracker
 STUB_RASA_TOKEN = "stub-rasa-token-long-enough-for-hs256"
 
 
+# What the trained model (models/numecrivain.tar.gz) answered for the questions the tests ask, top 3 intents.
+REAL_MODEL_RANKINGS: dict[str, list[tuple[str, float]]] = {
+    "pièces pour une première demande de passeport mineur": [
+        ("procedure_passport", 0.99), ("procedure_bulky_waste", 0.0), ("procedure_digital_skills", 0.0)],
+    "un administré a perdu son livret de famille": [
+        ("nlu_fallback", 0.35), ("procedure_marriage_pacs", 0.14), ("out_of_scope", 0.14)],
+    "où envoyer quelqu'un pour apprendre l'ordinateur à Tourcoing": [
+        ("procedure_digital_skills", 0.89), ("find_help_nearby", 0.05), ("procedure_refurbished_computer", 0.02)],
+    "combien coute un passeport pour mon fils de 12 ans": [
+        ("procedure_passport", 0.97), ("procedure_digital_skills", 0.01), ("procedure_bulky_waste", 0.0)],
+}
+
+
 @dataclass
 class StubNlu:
     """Answers /model/parse like Rasa: a fixed ranking per text, nlu_fallback otherwise; records calls."""
 
-    rankings: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    rankings: dict[str, list[tuple[str, float]]] = field(default_factory=lambda: dict(REAL_MODEL_RANKINGS))
     calls: list[str] = field(default_factory=list)
 
     def ranking_for(self, text: str) -> list[dict[str, Any]]:

@@ -101,4 +101,4 @@ def test_cli_prints_the_report_and_fails_clearly_without_tracker(tracker_url: st
     out = capsys.readouterr().out
     assert "Conversations : 4" in out and "Passeport" in out and "[téléphone masqué]" in out
     assert usage.main(["--tracker-url", f"sqlite:///{tmp_path / 'missing.db'}"]) == 1
-    assert "no tracker store" in capsys.readouterr().err
+    assert "no database at" in capsys.readouterr().err

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import itertools
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from tests.conftest import Stack
 from tests.web.socketio_client import SocketIOClient
 
 SECOND_USER_QUESTION = "jai perdu ma carte d identité"
-# The issue asks for "under 1 s"; a shared 2-core CI machine gets some slack (the figure is printed).
+# A second user should wait under 1 s; a shared 2-core CI machine gets some slack (the figure is printed).
 SECOND_USER_BOUND_SECONDS = 2.5
 
 # The worst inputs found: catastrophic backtracking in the street pattern, a token per character for DIET,
@@ -70,7 +70,11 @@ def second_user_asks(stack: Stack) -> float:
 
 
 def during(stack: Stack, attack: Callable[[], Any], repeats: int = 3, head_start: float = 0.3) -> Measure:
-    """Run `attack` in a thread; meanwhile the second user asks `repeats` times, one after the other."""
+    """Run `attack` in a thread; meanwhile the second user asks `repeats` times, one after the other.
+
+    The head start only lets the attack reach the server first; nothing is concluded from it. An attack that
+    raised, or did not end within 300 s, fails the test.
+    """
     measure = Measure()
 
     def run() -> None:
@@ -78,13 +82,21 @@ def during(stack: Stack, attack: Callable[[], Any], repeats: int = 3, head_start
         measure.attack_result = attack()
         measure.attack_seconds = time.monotonic() - started
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    time.sleep(head_start)
-    for _ in range(repeats):
-        measure.latencies.append(second_user_asks(stack))
-    thread.join(timeout=300)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        attacking = pool.submit(run)
+        time.sleep(head_start)
+        for _ in range(repeats):
+            measure.latencies.append(second_user_asks(stack))
+        attacking.result(timeout=300)
     return measure
+
+
+_fiction_numbers = itertools.count(5000)
+
+
+def fiction_phone() -> str:
+    """A mobile number of ARCEP's range for fiction that no other test of this run writes from."""
+    return f"+3363998{next(_fiction_numbers):04d}"
 
 
 def sms_send(stack: Stack, phone: str, text: str) -> requests.Response:
@@ -129,7 +141,6 @@ async def socket_say(stack: Stack, text: str, metadata: dict[str, Any] | None = 
             await client.wait_closed()
             return CONNECTION_CLOSED
         assert ack is not None
+        # The acknowledgement is sent once the message is handled, behind its replies on the same socket.
         await client.wait_ack(ack, timeout=timeout)
-        await client.wait_for("bot_uttered", timeout=timeout)
-        await asyncio.sleep(0.3)
         return [payload for name, payload in client.events if name == "bot_uttered"]

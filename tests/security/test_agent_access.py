@@ -200,6 +200,7 @@ async def test_users_read_the_display_name_never_the_login(portal):
             pass
         assert await post(session, f"{url}/close", csrf) == 200
     relayed = portal.rasa.relayed
-    assert [r["agent"] for r in relayed][:1] == ["Alice"]
+    assert relayed[0]["text"].startswith("Alice, de l'équipe, a rejoint la conversation")  # a service notice
+    assert [r["agent"] for r in relayed if r["text"] == "Bonjour !"] == ["Alice"]
     assert relayed[-1]["text"].startswith("Alice a terminé la conversation")
     assert not any("alice.martin" in str(r) for r in relayed)

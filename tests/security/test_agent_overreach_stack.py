@@ -129,7 +129,9 @@ def test_the_user_reads_the_display_name_never_the_login(stack: Stack, agents):
     reply = requests.get(messages_url, timeout=10)
     assert reply.status_code == 200, (reply.status_code, reply.text, messages_url)
     outbox = reply.json()["messages"]
-    assert outbox[0]["agent"] == "Karim B." and outbox[-1]["text"].startswith("Karim B. a terminé")
+    assert "Karim B." in outbox[0]["text"] and "a rejoint la conversation" in outbox[0]["text"]
+    assert [message["agent"] for message in outbox if message["text"] == "Bonjour !"] == ["Karim B."]
+    assert outbox[-1]["text"].startswith("Karim B. a terminé")
     assert "karim.benali" not in str(outbox)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -17,6 +17,7 @@ from bot.channels.inputs import SLOW_DOWN_TEXT
 from bot.channels.sessions import SESSION_TTL_SECONDS, SessionSigner
 from bot.channels.webchat import MAX_FRAME_BYTES
 from bot.handoff.transcript import SYSTEM_AUTHOR
+from bot.security import ratelimit
 from tests.security.webchat_server import INTERNAL_TOKEN, ChatServer, sender_of, serving_webchat
 from tests.web.socketio_client import SocketIOClient
 
@@ -86,9 +87,13 @@ async def test_message_goes_to_the_socket_s_own_session_whatever_it_claims(chat_
         victim_token = await victim.start_session(None)
         attacker_token = await attacker.start_session(None)
         await say(attacker, "écrit à la place d'un autre", session_id=victim_token)
-        await asyncio.sleep(0.3)
-        assert not [event for event in victim.events if event[0] == "bot_uttered"]
-    assert [m.sender_id for m in chat_server.received] == [sender_of(attacker_token)]
+        # The attacker's message was handled (acknowledged): a reply sent to the victim would reach the
+        # victim's socket before the answer to the victim's own next message.
+        await say(victim, "ma propre question")
+        replies = await victim.wait_for("bot_uttered")
+        assert [data["text"] for name, data in victim.events if name == "bot_uttered"] == [
+            "reçu : ma propre question"] == [reply["text"] for reply in replies]
+    assert [m.sender_id for m in chat_server.received] == [sender_of(attacker_token), sender_of(victim_token)]
 
 
 async def test_socket_without_a_session_is_not_heard(chat_server: ChatServer) -> None:
@@ -104,8 +109,12 @@ async def test_agent_words_reach_only_the_socket_holding_the_signed_session(chat
         await other.start_session(token.split(".")[0])  # knows the id, not the signature
         status, _ = await relay(chat_server.url, sender_of(token), "Bonjour, ici Inès.")
         (message,) = await person.wait_for("bot_uttered")
-        await asyncio.sleep(0.3)
-        assert not [event for event in other.events if event[0] == "bot_uttered"]
+        # Relayed messages are emitted in the order they are posted: the next one, meant for the other
+        # socket's own conversation, arrives after anything the first one could have sent it.
+        other_token = next(data for name, data in other.events if name == "session_confirm")
+        await relay(chat_server.url, sender_of(other_token), "pour l'autre")
+        await other.wait_for("bot_uttered")
+        assert [data["text"] for name, data in other.events if name == "bot_uttered"] == ["pour l'autre"]
     assert status == 200 and message["text"] == "Bonjour, ici Inès."
     assert "handoff_ended" not in message
 
@@ -129,11 +138,13 @@ async def test_oversized_frame_closes_the_connection_unread(chat_server: ChatSer
 async def test_conversation_sending_too_fast_is_slowed_down_in_french(chat_server: ChatServer,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(webchat, "MESSAGES_PER_CONVERSATION", 2)
+    # The limiter's clock stands still at the start of a window: no minute boundary can let one more through.
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
     async with SocketIOClient(chat_server.url) as client:
         await client.start_session(None)
         answers = [await say(client, f"question {i}") for i in range(4)]
         replies = await client.wait_for("bot_uttered", count=4)
-    # A sliding window across a minute boundary may let one more through (bot.security.ratelimit).
-    assert [answer["handled"] for answer in answers[:2]] == [True, True] and answers[-1]["handled"] is False
-    assert answers[-1]["error"] == "rate_limited" and replies[-1]["text"] == SLOW_DOWN_TEXT
-    assert len(chat_server.received) == sum(answer["handled"] for answer in answers)
+    assert [answer["handled"] for answer in answers] == [True, True, False, False]
+    assert {answer.get("error") for answer in answers[2:]} == {"rate_limited"}
+    assert [reply["text"] for reply in replies[2:]] == [SLOW_DOWN_TEXT, SLOW_DOWN_TEXT]
+    assert [m.text for m in chat_server.received] == ["question 0", "question 1"]
