@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -32,10 +34,17 @@ TEST_ENV = {
 }
 
 
+@contextmanager
+def started_stack(workdir: Path) -> Iterator[Stack]:
+    """Bot, action server and portal on free ports with their own databases in workdir, as the tests run them."""
+    if not (MODELS_DIR / "numecrivain.tar.gz").exists():
+        pytest.fail("models/numecrivain.tar.gz is missing: run 'make train' (make test does it)")
+    with running_stack(workdir, TEST_ENV) as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Start bot, action server and portal on free ports with their own databases; stop them after."""
-    if not (MODELS_DIR / "numecrivain.tar.gz").exists():
-        pytest.fail("models/numecrivain.tar.gz is missing: run 'make train' (make test does it)")
-    with running_stack(tmp_path_factory.mktemp("stack"), TEST_ENV) as running:
+    with started_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running

@@ -13,10 +13,14 @@ import requests
 from bot.paths import PROJECT_ROOT
 
 
-def create_agent(env: dict[str, str], name: str, password: str) -> None:
-    """Create an account with the CLI, as `make agent NAME=...` does (password on stdin)."""
-    result = subprocess.run([sys.executable, "-m", "bot.handoff.accounts", "create", name], input=password + "\n",
-                            capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=120, check=False)
+def create_agent(env: dict[str, str], name: str, password: str, display_name: str | None = None,
+                 role: str | None = None) -> None:
+    """Create an account with the CLI, as `make agent NAME=... [DISPLAY_NAME=...] [ROLE=admin]` does (password on
+    stdin)."""
+    options = [*(["--display-name", display_name] if display_name else []), *(["--role", role] if role else [])]
+    result = subprocess.run([sys.executable, "-m", "bot.handoff.accounts", "create", name, *options],
+                            input=password + "\n", capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,
+                            timeout=120, check=False)
     assert result.returncode == 0 or "existe déjà" in result.stderr, result.stderr
 
 

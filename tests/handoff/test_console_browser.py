@@ -34,12 +34,13 @@ window.Notification = class extends Real { constructor(title, options) { super(t
 """
 
 
-async def log_in(page: Page, url: str) -> None:
+async def log_in(page: Page, url: str, name: str = "alice", display_name: str = "Alice",
+                 password: str = PASSWORD) -> None:
     await page.goto(f"{url}/agents")
-    await page.get_by_label("Nom du compte").fill("alice")
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
+    await page.get_by_label("Nom du compte").fill(name)
+    await page.get_by_label("Mot de passe").fill(password)
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("heading", name="Bonjour Alice")).to_be_visible()
+    await expect(page.get_by_role("heading", name=f"Bonjour {display_name}")).to_be_visible()
 
 
 async def test_agent_is_alerted_and_follows_the_conversation_live_without_polling(tmp_path, monkeypatch):

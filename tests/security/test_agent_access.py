@@ -202,5 +202,6 @@ async def test_users_read_the_display_name_never_the_login(portal):
     relayed = portal.rasa.relayed
     assert relayed[0]["text"].startswith("Alice, de l'équipe, a rejoint la conversation")  # a service notice
     assert [r["agent"] for r in relayed if r["text"] == "Bonjour !"] == ["Alice"]
-    assert relayed[-1]["text"].startswith("Alice a terminé la conversation")
+    closing = [r["text"] for r in relayed if r["text"].startswith("Alice a terminé la conversation")]
+    assert len(closing) == 1  # the satisfaction survey may follow it
     assert not any("alice.martin" in str(r) for r in relayed)

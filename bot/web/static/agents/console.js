@@ -391,9 +391,15 @@
     event.preventDefault();
     const text = replyBox.value.trim();
     if (!text || openId === null) { replyBox.focus(); return; }
-    const { ok, data } = await api("POST", "/agents/api/requests/" + openId + "/messages", { text });
+    // Emptied at once: what the agent types or inserts while the message travels is not wiped on its return.
+    replyBox.value = "";
+    const { ok, data } = await api("POST", "/agents/api/requests/" + openId + "/messages", { text })
+      .catch(() => ({ ok: false, data: {} }));
+    if (!ok) {  // not sent: back in the box, to resend, before what was typed meanwhile
+      const typed = replyBox.value.trim();
+      replyBox.value = typed ? text + "\n" + typed : text;
+    }
     if (ok) {
-      replyBox.value = "";
       say(data.delivery === "failed" ? "Message gardé : il sera livré dès que possible."
         : data.delivery === "refused" ? "Message non envoyé : la personne a demandé à ne plus recevoir de messages."
         : "Message envoyé.");
