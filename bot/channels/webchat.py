@@ -26,6 +26,7 @@ On top of Rasa's socket.io channel, the widget (bot/web/static/widget/) relies o
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -173,11 +174,32 @@ def socket_address(sio: Any, sid: str, namespace: str | None) -> str | None:
 
 
 class SeenMessages:
-    """The last user message ids handled per session, so a message resent after a reconnection runs once."""
+    """The last user message ids handled per session, so a message resent after a reconnection runs once.
+
+    A resent message whose first copy is still being answered gets its receipt only once that answer is out: an
+    earlier receipt told the widget the turn was over with no reply yet, so a reload then greeted a second time."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._running: dict[tuple[str, str], asyncio.Event] = {}
+
+    def started(self, session_id: str, message_id: str) -> None:
+        """The first copy of this message is being answered."""
+        self._running[(session_id, message_id)] = asyncio.Event()
+
+    def finished(self, session_id: str, message_id: str) -> None:
+        """Its answer is out (or failed): receipts of its copies may go."""
+        done = self._running.pop((session_id, message_id), None)
+        if done is not None:
+            done.set()
+
+    async def answered(self, session_id: str, message_id: str) -> bool:
+        """Wait until the first copy of this message has been answered; False when that failed (send it again)."""
+        running = self._running.get((session_id, message_id))
+        if running is not None:
+            await running.wait()
+        return (session_id, message_id) in self._seen
 
     def first_time(self, session_id: str, message_id: str) -> bool:
         """True the first time this (session, message) pair is seen, then False."""
@@ -312,18 +334,10 @@ class WebChatInput(SocketIOInput):
                 return False
             return await allow_async("webchat_conversation", sender_id, MESSAGES_PER_CONVERSATION, PER_SECONDS)
 
-        async def handle_message(sid: str, data: dict[str, Any] | None) -> dict[str, Any]:
-            """Hand the message to Rasa once; the return value is the socket.io acknowledgement."""
-            session = self.sessions.get(sid)
-            if session is None:
-                logger.info("Web chat message on a socket without a session ignored.")
-                return {"handled": False, "error": "no_session"}
-            data = data if isinstance(data, dict) else {}
+        async def answer(sid: str, session: WebSession, data: dict[str, Any], metadata: dict[str, Any],
+                         message_id: str | None) -> dict[str, Any]:
+            """One user message handed to Rasa; the return value is the socket.io acknowledgement."""
             sender_id = session.sender_id
-            metadata = clean_metadata(data.get(self.metadata_key) if self.metadata_key else None)
-            message_id = metadata.get("message_id")
-            if message_id is not None and not seen.first_time(sender_id, message_id):
-                return {"handled": True, "duplicate": True}
             output = WebChatOutput(sio, self.bot_message_evt, self.offered)
             if not await allowed(sid, sender_id):
                 await output.send_text_message(sender_id, SLOW_DOWN_TEXT)
@@ -356,6 +370,28 @@ class WebChatInput(SocketIOInput):
                 await output.send_text_message(sender_id, SERVICE_UNAVAILABLE_TEXT)
                 return {"handled": False, "error": "unavailable", "session_id": session.token}
             return {"handled": True, "session_id": session.token}
+
+        async def handle_message(sid: str, data: dict[str, Any] | None) -> dict[str, Any]:
+            """Hand the message to Rasa once; the return value is the socket.io acknowledgement."""
+            session = self.sessions.get(sid)
+            if session is None:
+                logger.info("Web chat message on a socket without a session ignored.")
+                return {"handled": False, "error": "no_session"}
+            data = data if isinstance(data, dict) else {}
+            sender_id = session.sender_id
+            metadata = clean_metadata(data.get(self.metadata_key) if self.metadata_key else None)
+            message_id = metadata.get("message_id")
+            if message_id is not None:
+                if not seen.first_time(sender_id, message_id):
+                    if not await seen.answered(sender_id, message_id):
+                        return {"handled": False, "error": "unavailable", "session_id": session.token}
+                    return {"handled": True, "duplicate": True}
+                seen.started(sender_id, message_id)
+            try:
+                return await answer(sid, session, data, metadata, message_id)
+            finally:
+                if message_id is not None:
+                    seen.finished(sender_id, message_id)
 
         @webhook.route("/agent_message", methods=["POST"])
         async def agent_message(request: Request) -> response.HTTPResponse:

@@ -5,6 +5,10 @@ The turns are played the way Rasa 3.6 plays them: follow-up actions are run, and
 action, then the question for the next empty slot (`action_ask_<slot>`) or, once the form is done, the action
 its rule runs next (data/rules/). domain.yml's own responses are checked by tests/test_human_offer.py.
 
+When a conversation with a person ends (nobody answered in time, nobody wrote for a while, the agent closed it),
+the robot's goodbye goes out through the portal's relay, not through an action: by SMS it offers « 0 » too (the
+web chat keeps its own « Parler à une personne » button in view, tests/web/test_widget_page.py).
+
 Said by the channels without the choice, on purpose: « too many messages » (a choice would be refused too), the
 SMS STOP confirmation (the person asked for silence); when the service or the SMS quota is down, the phone line.
 """
@@ -16,25 +20,34 @@ import importlib
 import inspect
 import pathlib
 import pkgutil
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sanic import Sanic
 from sqlalchemy.exc import OperationalError
 
 import actions
 from bot.channels.inputs import TOO_LONG_TEXT, too_long_reply
+from bot.channels.sms.channel import SmsInput
+from bot.channels.sms.pseudonym import pseudonymise
 from bot.channels.sms.render import HUMAN_LINE, render_messages, render_text
 from bot.channels.sms.service import LIMIT_NOTICE
 from bot.db import get_engine
-from bot.gsm7 import to_gsm7
+from bot.gsm7 import is_gsm7, to_gsm7
 from bot.handoff.accounts import AgentDirectory
+from bot.handoff.config import HandoffConfig
+from bot.handoff.console import HandoffDesk
 from bot.handoff.phone_checks import CodeLimitError, PhoneChecks
+from bot.handoff.rasa_api import RasaClient
+from bot.handoff.store import HandoffQueue, utcnow
 from bot.paths import PROJECT_ROOT
 from bot.places import answer as places_answer
 from bot.places.hours import PARIS
@@ -42,6 +55,9 @@ from bot.places.importer import DEFAULT_PLACES_CSV, parse_places_file
 from bot.places.search import PlaceIndex
 from bot.replies import HUMAN_BUTTON, HUMAN_PAYLOAD, PHONE_HELP
 from bot.resilience import ACTION_UNAVAILABLE_BUTTONS, SERVICE_UNAVAILABLE_TEXT
+from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
+from tests.channels.sms.fakes import PHONE, SIGNING_KEY, RecordingSender, ScriptedBot, make_config, make_store
+from tests.stack import free_port
 from tests.trackers import make_tracker, user_event
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -462,6 +478,79 @@ async def test_every_turn_ends_on_the_choice_of_a_person(world: World, name: str
     if channel == "sms":  # the channel itself adds « 0 »: render without it, the actions must bring it
         pages = render_messages(turn.messages, offer_human=False).pages
         assert pages and all(to_gsm7(HUMAN_LINE) in page for page in pages), pages
+
+
+# --- after a person: the robot's goodbye, relayed by the portal ----------------------------------------------
+
+
+class RelayOnlyRasa(RasaClient):
+    """The portal's Rasa client: the real relay to the channel; the tracker is not needed here (resume succeeds)."""
+
+    async def append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        return None
+
+
+async def waited_too_long(desk: HandoffDesk, sender_id: str) -> None:
+    desk.queue.enqueue(sender_id, "sms", [], now=utcnow() - timedelta(minutes=16))
+    await desk.watchdog_tick()
+
+
+async def nobody_wrote_for_a_while(desk: HandoffDesk, sender_id: str) -> None:
+    request = desk.queue.enqueue(sender_id, "sms", [], now=utcnow() - timedelta(minutes=30))
+    desk.queue.take(request.id, "alice", now=utcnow() - timedelta(minutes=20))
+    await desk.watchdog_tick()
+
+
+async def agent_closed(desk: HandoffDesk, sender_id: str) -> None:
+    request = desk.queue.enqueue(sender_id, "sms", [])
+    desk.queue.take(request.id, "alice")
+    await desk.close(request.id, "alice")
+
+
+HANDOFF_ENDINGS: dict[str, tuple[Callable[[HandoffDesk, str], Awaitable[None]], str]] = {
+    "wait_timeout": (waited_too_long, "personne n'a pu vous répondre à temps"),
+    "idle_timeout": (nobody_wrote_for_a_while, "il n'y a pas eu de message depuis un moment"),
+    "closed_by_agent": (agent_closed, "a terminé la conversation"),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(HANDOFF_ENDINGS))
+async def test_sms_goodbye_after_a_person_offers_a_person_again(
+        ending: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    end_handoff, says = HANDOFF_ENDINGS[ending]
+    token = "internal-token-for-the-relay"
+    bot, sender, store = ScriptedBot(), RecordingSender(), make_store(tmp_path)
+    channel = SmsInput(make_config(), store=store, senders={"android": sender}, internal_token=token)
+    app = Sanic(f"sms_goodbye_{uuid.uuid4().hex[:8]}")
+    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/sms")
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    assert server is not None
+    await server.startup()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            async def resident_writes(text: str) -> None:
+                body = android_webhook_body(PHONE, text, event_id=uuid.uuid4().hex)
+                async with session.post(f"{url}/webhooks/sms/android", data=body,
+                                        headers=android_webhook_headers(SIGNING_KEY, body)) as resp:
+                    assert resp.status == 200
+                await channel.idle()
+
+            await resident_writes("bonjour")  # the channel knows the number from now on
+            desk = HandoffDesk(HandoffQueue(store.engine), RelayOnlyRasa(session, url, "unused", token),
+                               HandoffConfig(wait_timeout_minutes=15, idle_timeout_minutes=15))
+            sent_before = len(sender.texts)
+            await end_handoff(desk, pseudonymise(PHONE, make_config().pepper))
+            [goodbye] = sender.texts[sent_before:]
+            assert goodbye.startswith("Numécrivain (robot) : ") and to_gsm7(says) in goodbye, goodbye
+            assert goodbye.endswith(to_gsm7(HUMAN_LINE)) and is_gsm7(goodbye), goodbye
+            await resident_writes("0")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert bot.texts == ["bonjour", HUMAN_PAYLOAD]
 
 
 def test_every_action_of_the_project_is_driven_by_a_path_here() -> None:

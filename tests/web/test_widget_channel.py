@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -12,6 +14,7 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.channels.inputs import TOO_LONG_TEXT
 from bot.channels.webchat import MAX_MESSAGE_CHARS, SeenMessages
+from bot.resilience import SERVICE_UNAVAILABLE_TEXT
 from tests.security.webchat_server import INTERNAL_TOKEN as TOKEN
 from tests.security.webchat_server import ChatServer, sender_of, serving_webchat
 from tests.web.socketio_client import SocketIOClient
@@ -105,6 +108,64 @@ async def test_message_is_acknowledged_and_a_resent_copy_is_handled_once(chat_se
         assert "suivant" in reply["text"]
         assert [name for name, _ in after_reconnection.events] == ["session_confirm", "bot_uttered"]
     assert [m.text for m in chat_server.received] == ["ma carte vitale", "suivant"]
+
+
+class SlowGreeter:
+    """A bot whose first answer takes a while, as Rasa on a busy machine: it answers once told to."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.thinking, self.may_answer, self.fails = asyncio.Event(), asyncio.Event(), fails
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.thinking.set()
+        await self.may_answer.wait()
+        if self.fails:
+            raise ConnectionError("Rasa is restarting (scripted)")
+        await message.output_channel.send_response(message.sender_id, {"text": "Bonjour ! Je suis Numécrivain."})
+
+
+async def resend_during_the_first_answer(bot: SlowGreeter, monkeypatch: pytest.MonkeyPatch,
+                                         tmp_path: Path) -> tuple[Any, list[tuple[str, Any]], bool]:
+    """A page sends its greeting request and is reloaded before the answer; the new page sends the same copy.
+    Returns the copy's receipt, what the new page received, and whether the receipt came before the bot could
+    answer."""
+    greet = {"message": "/greet", "metadata": {"message_id": "greet-1", "button": True}}
+    async with serving_webchat(bot, monkeypatch, tmp_path) as server:
+        async with SocketIOClient(server.url) as first_page:
+            session = await first_page.start_session(None)
+            await first_page.emit("user_uttered", {**greet, "session_id": session})
+            await asyncio.wait_for(bot.thinking.wait(), 30)
+        async with SocketIOClient(server.url) as reloaded:
+            await reloaded.start_session(session)
+            copy = await reloaded.emit("user_uttered", {**greet, "session_id": session}, ack=True)
+            assert copy is not None
+            # Events of one socket are answered in order: once a later one is, a receipt sent at once would be here.
+            await reloaded.emit("session_request", {"session_id": session})
+            await reloaded.wait_for("session_confirm", count=2)
+            early = copy in reloaded.acks
+            bot.may_answer.set()
+            receipt = await reloaded.wait_ack(copy)
+            events = list(reloaded.events)
+    return receipt, events, early
+
+
+async def test_copy_resent_during_a_slow_answer_gets_its_receipt_after_the_reply(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An early receipt told the reloaded widget the turn was over with nothing said: its next reload greeted again
+    (two identical greetings)."""
+    receipt, events, early = await resend_during_the_first_answer(SlowGreeter(), monkeypatch, tmp_path)
+    assert not early
+    assert receipt == [{"handled": True, "duplicate": True}]
+    assert [name for name, _ in events] == ["session_confirm", "session_confirm", "bot_uttered"]
+
+
+async def test_copy_of_a_message_whose_first_answer_failed_is_to_be_sent_again(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    receipt, events, early = await resend_during_the_first_answer(SlowGreeter(fails=True), monkeypatch, tmp_path)
+    assert not early
+    [ack] = receipt
+    assert ack["handled"] is False and ack["error"] == "unavailable"  # the widget sends it again, same id
+    assert events[-1][0] == "bot_uttered" and events[-1][1]["text"] == SERVICE_UNAVAILABLE_TEXT  # told first
 
 
 async def test_too_long_message_gets_a_kind_answer_and_never_reaches_the_bot(chat_server: ChatServer) -> None:

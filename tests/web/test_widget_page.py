@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +281,31 @@ def test_reload_shows_the_same_conversation_and_rejoins_its_session(page: Page, 
     assert server.session_requests[0] is None and rejoined is not None
     assert [m["sender_id"] for m in server.user_messages] == [sender_of(rejoined)] * 2  # the same conversation
     assert server.texts == ["/greet", "ma carte vitale"]  # no second greeting
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    """Wait for something the server records (the page cannot be asked about it)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the server never got there"
+        time.sleep(0.05)
+
+
+def test_reloads_during_a_slow_greeting_greet_once(page: Page, server: LiveChatServer) -> None:
+    page.goto(f"{DEMO_ORIGIN}/")
+    server.hold_replies = True  # the first answer takes a while (Rasa on a busy machine)
+    page.get_by_role("button", name=re.compile("Écrire à Numécrivain")).click()
+    page.wait_for_function(f"() => JSON.parse(sessionStorage.getItem('numecrivain:{server.url}') || '{{}}').sid")
+    page.reload()  # the new page sends its greeting request again, with the same id
+    wait_until(lambda: [m["message"] for m in server.attempts] == ["/greet", "/greet"])
+    page.reload()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    server.release()
+    expect(page.locator(".nc-bot").first).to_contain_text("Bonjour")
+    page.get_by_role("button", name="Parler à une personne").click()  # the next answer follows every greeting
+    expect(page.locator(".nc-bot").last).to_contain_text("Réponse à : /request_human")
+    expect(page.locator(".nc-bot", has_text="Bonjour")).to_have_count(1)
+    assert server.texts == ["/greet", "/request_human"]
 
 
 def test_clear_forgets_the_conversation_and_starts_a_new_session(page: Page, server: LiveChatServer) -> None:

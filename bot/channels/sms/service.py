@@ -25,6 +25,7 @@ from bot.channels.sms.render import SmsReply, render_messages, render_text
 from bot.channels.sms.senders import SendError, SmsSender
 from bot.channels.sms.store import INBOUND, OUTBOUND, Contact, SmsStore
 from bot.gsm7 import segment_count, to_gsm7
+from bot.handoff.survey import SMS_QUESTION
 from bot.replies import HUMAN_PAYLOAD, PHONE_HELP
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ LIMIT_NOTICE = (
     f"Une personne peut vous aider : {PHONE_HELP}."
 )
 DEFAULT_AGENT_ROLE = "conseiller"
+ROBOT_ROLE = "robot"  # bot.handoff.rasa_api sends the bot's own words (its goodbye after a handoff) with this role
 
 T = TypeVar("T")
 
@@ -353,16 +355,22 @@ class SmsService:
 
     async def relay_agent_message(self, pseudonym: str, text: str, agent: str = "",
                                   role: str = DEFAULT_AGENT_ROLE) -> RelayResult:
-        """An agent's answer, sent by SMS with the agent's first name; PLUS gives the rest if it is long."""
+        """An agent's answer, sent by SMS with the agent's first name; PLUS gives the rest if it is long.
+
+        The robot's goodbye (the handoff ended, timed out or was closed) is a bot reply again, so it offers
+        '0 Parler à une personne' unless a person is on the way; an agent's words and notices do not (a person is
+        there), nor the satisfaction question (it follows that goodbye and waits for 1, 2 or 3)."""
         contact = await self._db(self.store.get_contact, pseudonym)
         if contact is None:
             return RelayResult.UNKNOWN_SENDER
         if not contact.subscribed:
             return RelayResult.UNSUBSCRIBED
         prefix = f"{agent.strip()} ({role.strip() or DEFAULT_AGENT_ROLE}) : " if agent.strip() else ""
-        reply = render_text(prefix + text, max_segments=self.config.max_segments, offer_human=False)
+        robot_reply = bool(agent.strip()) and role.strip() == ROBOT_ROLE and text.strip() != SMS_QUESTION
+        offer_human = robot_reply and await self._offer_human(contact)
+        reply = render_text(prefix + text, max_segments=self.config.max_segments, offer_human=offer_human)
         async with self._locks[pseudonym]:
-            sent = await self._send_reply(contact, reply, menu=None, from_agent=True)
+            sent = await self._send_reply(contact, reply, menu=reply.menu if offer_human else None, from_agent=True)
         return RelayResult.DELIVERED if sent else RelayResult.FAILED
 
     async def close(self) -> None:
