@@ -6,7 +6,9 @@ and trains in seconds (docs/nlu.md, "Linear classifier"). The features of one me
   accents and capitalised acronyms ("Apa", "CNI", "cni") read alike;
 - the lemmas of its content words (spaCy stop words and punctuation left out, accents folded): long
   formal questions and long stories weigh by what they are about, not by "est-ce que je peux";
-- the mean spaCy vector of its content words: synonyms the training data never used.
+- the mean spaCy vector of its content words: synonyms the training data never used;
+- optionally (`sentence_encoder`), the vector of the whole message by a pretrained sentence encoder shipped in
+  a package (bot/nlu/sentence_encoders.py), weighted by `encoder_weight`: paraphrases that share no word.
 Each block is TF-IDF weighted (sublinear counts) and L2-normalised, then a multinomial logistic regression
 (lbfgs, deterministic) gives a probability per intent. When a classifier earlier in the pipeline (DIET)
 already ranked the intents, `blend_weight` mixes the two: weight x ours + (1 - weight) x theirs.
@@ -41,6 +43,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
+
+from bot.nlu.sentence_encoders import SentenceEncoder, load_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -95,12 +99,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # A message with no known word (no stop word, no lemma seen in training, no commune or postcode
             # found) is gibberish or another language: its confidences are scaled down so the fallback asks.
             "unknown_words_scale": 0.5,
+            # None, or the name of a packaged sentence encoder (bot/nlu/sentence_encoders.py: "e5", "use")
+            # whose normalised vector of the message is added to the features, times `encoder_weight`.
+            "sentence_encoder": None,
+            "encoder_weight": 2.0,
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  chars: TfidfVectorizer | None = None, words: TfidfVectorizer | None = None,
                  coef: np.ndarray | None = None, intercept: np.ndarray | None = None,
-                 classes: list[str] | None = None) -> None:
+                 classes: list[str] | None = None, encoder: SentenceEncoder | None = None) -> None:
         self.config = {**self.get_default_config(), **config}
         if not 0.0 <= float(self.config["blend_weight"]) <= 1.0:
             raise ValueError("blend_weight must be between 0 and 1")
@@ -109,6 +117,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.chars, self.words = chars, words
         self.coef, self.intercept = coef, intercept
         self.classes = classes or []
+        self.encoder = encoder  # set by train() or load() when the model uses a sentence encoder
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -134,13 +143,20 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             blocks = [self.chars.transform(texts)]
         if self.words is not None and len(blocks) == 1:
             blocks.append(self.words.transform(lemmas))
+        encoded = None
+        if self.encoder is not None:  # the whole message as typed (after TokenCap), case and accents kept
+            encoded = float(self.config["encoder_weight"]) * self.encoder.encode(
+                [message.get(TEXT) or "" for message in messages])
         width = 0 if fit or self.coef is None else self.coef.shape[1] - sum(block.shape[1] for block in blocks)
+        width -= 0 if encoded is None or fit or self.coef is None else encoded.shape[1]
         if width > 0 or any(vector is not None for vector in vectors):
             # an empty message has no spaCy doc: its vector block is zeros of the trained width
             width = width or max(len(vector) for vector in vectors if vector is not None)
             dense = np.array([vector if vector is not None and len(vector) == width else np.zeros(width)
                               for vector in vectors], dtype=np.float32)
             blocks.append(sparse.csr_matrix(float(self.config["vector_weight"]) * normalize(dense)))
+        if encoded is not None:
+            blocks.append(sparse.csr_matrix(encoded))
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -151,6 +167,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             logger.warning("LinearIntentClassifier needs two intents or more; it will not classify.")
             self.classes = []
         else:
+            name = self.config["sentence_encoder"]
+            # loaded here, so that a missing package stops the training with its message, not a later parse
+            self.encoder = load_encoder(str(name)) if name else None
             features = self._features(examples, fit=True)
             model = LogisticRegression(C=float(self.config["C"]), max_iter=int(self.config["max_iter"]))
             model.fit(features, [str(example.get(INTENT)) for example in examples])
@@ -208,6 +227,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         """Vocabularies and classes as JSON, IDF weights and coefficients as NumPy arrays."""
         with self._model_storage.write_to(self._resource) as directory:
             meta: dict[str, Any] = {"classes": self.classes}
+            if self.encoder is not None:
+                meta["sentence_encoder"] = {"name": self.encoder.name, "dim": self.encoder.dim,
+                                            "weight": float(self.config["encoder_weight"])}
             arrays: dict[str, np.ndarray] = {}
             if self.classes and self.chars is not None and self.coef is not None and self.intercept is not None:
                 meta["chars"] = {key: int(value) for key, value in self.chars.vocabulary_.items()}
@@ -241,5 +263,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             words = _word_vectorizer()
             words.vocabulary = meta["words"]
             words.idf_ = arrays["word_idf"]
+        encoder, recorded = None, meta.get("sentence_encoder")
+        if recorded:  # what the model was trained with, whatever the config says now
+            encoder = load_encoder(str(recorded["name"]))  # a missing package fails the load, loudly
+            if encoder.dim != int(recorded["dim"]):
+                raise ValueError(f"sentence encoder {encoder.name!r} gives {encoder.dim} dimensions, the model "
+                                 f"was trained with {recorded['dim']}: train it again")
+            config = {**config, "encoder_weight": float(recorded.get("weight", merged["encoder_weight"]))}
         return cls(config, model_storage, resource, chars, words, arrays["coef"], arrays["intercept"],
-                   list(meta["classes"]))
+                   list(meta["classes"]), encoder)
