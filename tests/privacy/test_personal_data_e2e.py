@@ -140,15 +140,15 @@ def test_personal_data_typed_on_every_channel_is_nowhere_in_what_the_stack_keeps
     marker = f"girafe{uuid.uuid4().hex[:6]}"
     sender = f"privacy-{uuid.uuid4().hex[:10]}"
     # REST: everything typed, then a person is asked for, so the transcript is copied into the handoff queue.
-    for text in (
+    # Two unsure messages in a row already hand over to a person, so the queue may be reached before the request.
+    replies = [all_text(say(stack.rest_url, sender, text)) for text in (
         f"Bonjour, je suis née le {BIRTH_DATE}, mon numéro de sécurité sociale est {NIR}",
         f"mon IBAN est {IBAN} et ma carte bancaire {CARD}, mon numéro fiscal {TAX_NUMBER}",
         f"écrivez-moi à {EMAIL} ou appelez le {TYPED_PHONE}, allocataire CAF {CAF_NUMBER}",
         f"je suis à {LATITUDE}, {LONGITUDE} et c'est pour mon {marker}",
-    ):
-        say(stack.rest_url, sender, text)
-    queued = say(stack.rest_url, sender, "je voudrais parler à un conseiller")
-    assert "file d'attente" in all_text(queued)
+        "je voudrais parler à un conseiller",
+    )]
+    assert any("file d'attente" in reply for reply in replies), replies
     request_id = agent.find_waiting(marker)
     assert agent.post(f"/agents/api/requests/{request_id}/take").status_code == 200
     shown = repr(agent.transcript(request_id))
