@@ -3,7 +3,6 @@ and answered through the real web chat channel (socket.io) and the real SMS chan
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,14 @@ from bot.handoff.survey import (
     ask_after_close,
     surveys_table,
 )
-from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
-from tests.channels.sms.fakes import PHONE, SIGNING_KEY, RecordingSender, ScriptedBot, make_config, make_store
+from tests.channels.sms.fakes import (
+    PHONE,
+    RecordingSender,
+    ScriptedBot,
+    make_config,
+    make_store,
+    serving_sms_channel,
+)
 from tests.conftest import free_port
 from tests.handoff.helpers import fake_rasa, login, portal_settings, running_portal, sqlite_engine
 from tests.security.webchat_server import INTERNAL_TOKEN as WEBCHAT_TOKEN
@@ -153,35 +158,17 @@ async def test_sms_survey_is_asked_by_the_relay_and_answered_with_a_digit(
     monkeypatch.setattr(Sanic, "test_mode", True)
     bot, sender, store = ScriptedBot(), RecordingSender(), make_store(tmp_path)
     channel = SmsInput(make_config(), store=store, senders={"android": sender}, internal_token=WEBCHAT_TOKEN)
-    app = Sanic(f"sms_survey_{uuid.uuid4().hex[:8]}")
-    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/sms")
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    url = f"http://127.0.0.1:{port}"
     pseudonym = pseudonymise(PHONE, make_config().pepper)
-    try:
-        async with aiohttp.ClientSession() as session:
-            async def resident_writes(text: str) -> None:
-                body = android_webhook_body(PHONE, text, event_id=uuid.uuid4().hex)
-                async with session.post(f"{url}/webhooks/sms/android", data=body,
-                                        headers=android_webhook_headers(SIGNING_KEY, body)) as resp:
-                    assert resp.status == 200
-                await channel.idle()
-
-            await resident_writes("bonjour")  # the person is known to the channel
-            queue = HandoffQueue(store.engine)
-            request = closed_conversation(queue, pseudonym, "sms")
-            rasa = RasaClient(session, url, "unused-rasa-token-long-enough-hs256", WEBCHAT_TOKEN)
-            assert await ask_after_close(rasa, SurveyBook(store.engine), request)
-            assert sender.texts[-1] == f"Numécrivain (robot) : {SMS_QUESTION}"
-            await resident_writes("3")
-            assert sender.texts[-1] == THANKS
-            await resident_writes("3")  # answered already: an ordinary message for the bot now
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with serving_sms_channel(channel, bot) as served:
+        await served.resident_writes("bonjour")  # the person is known to the channel
+        queue = HandoffQueue(store.engine)
+        request = closed_conversation(queue, pseudonym, "sms")
+        rasa = RasaClient(served.session, served.url, "unused-rasa-token-long-enough-hs256", WEBCHAT_TOKEN)
+        assert await ask_after_close(rasa, SurveyBook(store.engine), request)
+        assert sender.texts[-1] == f"Numécrivain (robot) : {SMS_QUESTION}"
+        await served.resident_writes("3")
+        assert sender.texts[-1] == THANKS
+        await served.resident_writes("3")  # answered already: an ordinary message for the bot now
     assert bot.texts == ["bonjour", "3"]
     assert answers(store.engine) == [(request.id, NO)]
 

@@ -20,13 +20,11 @@ import importlib
 import inspect
 import pathlib
 import pkgutil
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 import yaml
 from rasa_sdk import Action, Tracker
@@ -55,9 +53,14 @@ from bot.places.importer import DEFAULT_PLACES_CSV, parse_places_file
 from bot.places.search import PlaceIndex
 from bot.replies import HUMAN_BUTTON, HUMAN_PAYLOAD, PHONE_HELP
 from bot.resilience import ACTION_UNAVAILABLE_BUTTONS, SERVICE_UNAVAILABLE_TEXT
-from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
-from tests.channels.sms.fakes import PHONE, SIGNING_KEY, RecordingSender, ScriptedBot, make_config, make_store
-from tests.stack import free_port
+from tests.channels.sms.fakes import (
+    PHONE,
+    RecordingSender,
+    ScriptedBot,
+    make_config,
+    make_store,
+    serving_sms_channel,
+)
 from tests.trackers import make_tracker, user_event
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -522,34 +525,16 @@ async def test_sms_goodbye_after_a_person_offers_a_person_again(
     token = "internal-token-for-the-relay"
     bot, sender, store = ScriptedBot(), RecordingSender(), make_store(tmp_path)
     channel = SmsInput(make_config(), store=store, senders={"android": sender}, internal_token=token)
-    app = Sanic(f"sms_goodbye_{uuid.uuid4().hex[:8]}")
-    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/sms")
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            async def resident_writes(text: str) -> None:
-                body = android_webhook_body(PHONE, text, event_id=uuid.uuid4().hex)
-                async with session.post(f"{url}/webhooks/sms/android", data=body,
-                                        headers=android_webhook_headers(SIGNING_KEY, body)) as resp:
-                    assert resp.status == 200
-                await channel.idle()
-
-            await resident_writes("bonjour")  # the channel knows the number from now on
-            desk = HandoffDesk(HandoffQueue(store.engine), RelayOnlyRasa(session, url, "unused", token),
-                               HandoffConfig(wait_timeout_minutes=15, idle_timeout_minutes=15))
-            sent_before = len(sender.texts)
-            await end_handoff(desk, pseudonymise(PHONE, make_config().pepper))
-            [goodbye] = sender.texts[sent_before:]
-            assert goodbye.startswith("Numécrivain (robot) : ") and to_gsm7(says) in goodbye, goodbye
-            assert goodbye.endswith(to_gsm7(HUMAN_LINE)) and is_gsm7(goodbye), goodbye
-            await resident_writes("0")
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with serving_sms_channel(channel, bot) as served:
+        await served.resident_writes("bonjour")  # the channel knows the number from now on
+        desk = HandoffDesk(HandoffQueue(store.engine), RelayOnlyRasa(served.session, served.url, "unused", token),
+                           HandoffConfig(wait_timeout_minutes=15, idle_timeout_minutes=15))
+        sent_before = len(sender.texts)
+        await end_handoff(desk, pseudonymise(PHONE, make_config().pepper))
+        [goodbye] = sender.texts[sent_before:]
+        assert goodbye.startswith("Numécrivain (robot) : ") and to_gsm7(says) in goodbye, goodbye
+        assert goodbye.endswith(to_gsm7(HUMAN_LINE)) and is_gsm7(goodbye), goodbye
+        await served.resident_writes("0")
     assert bot.texts == ["bonjour", HUMAN_PAYLOAD]
 
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
 
+from bot.channels.sms.channel import SmsInput
 from bot.channels.sms.config import AndroidGatewayConfig, SmsConfig, TwilioConfig
 from bot.channels.sms.senders import SendError
 from bot.channels.sms.service import SmsService
 from bot.channels.sms.store import SmsStore
 from bot.db import make_engine
+from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
+from tests.stack import free_port
 
 PHONE = "+33639980001"
 PEPPER = "pepper-for-tests"
@@ -125,3 +133,37 @@ def sender() -> RecordingSender:
 @pytest.fixture
 def service(tmp_path: Path, bot: ScriptedBot, sender: RecordingSender, clock: Clock) -> SmsService:
     return SmsService(make_config(), make_store(tmp_path), {"android": sender}, bot, clock)
+
+
+@dataclass
+class ServedSms:
+    """An SMS channel served over real HTTP, and the session that plays the gateway."""
+
+    url: str
+    channel: SmsInput
+    session: aiohttp.ClientSession
+
+    async def resident_writes(self, text: str, phone: str = PHONE) -> None:
+        """A signed Android-gateway webhook for one SMS, then wait until the channel has handled it."""
+        body = android_webhook_body(phone, text, event_id=uuid.uuid4().hex)
+        async with self.session.post(f"{self.url}/webhooks/sms/android", data=body,
+                                     headers=android_webhook_headers(SIGNING_KEY, body)) as response:
+            assert response.status == 200
+        await self.channel.idle()
+
+
+@asynccontextmanager
+async def serving_sms_channel(channel: SmsInput, bot: Any) -> AsyncIterator[ServedSms]:
+    """The channel's blueprint on a free port (Sanic.test_mode must be set, so several apps can start)."""
+    app = Sanic(f"sms_served_{uuid.uuid4().hex[:8]}")
+    app.blueprint(channel.blueprint(bot), url_prefix="/webhooks/sms")
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    assert server is not None
+    await server.startup()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield ServedSms(f"http://127.0.0.1:{port}", channel, session)
+    finally:
+        server.close()
+        await server.wait_closed()
