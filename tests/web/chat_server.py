@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
@@ -150,6 +151,13 @@ class LiveChatServer:
     def texts(self) -> list[str]:
         """What the bot answered, in order."""
         return [m["message"] for m in self.user_messages]
+
+    def wait_for_last_text(self, text: str, timeout: float = 30) -> None:
+        """Wait until the bot is handed `text`: the page shows a message before the channel has received it."""
+        deadline = time.monotonic() + timeout
+        while not (self.texts and self.texts[-1] == text):
+            assert time.monotonic() < deadline, f"the bot never got {text!r}: {self.texts}"
+            time.sleep(0.05)
 
     @property
     def hold_replies(self) -> bool:

@@ -121,7 +121,7 @@ def test_person_button_is_always_there_and_not_repeated_in_each_message(page: Pa
     expect(page.get_by_role("button", name="Parler à une personne")).to_have_count(1)
     page.get_by_role("button", name="Parler à une personne").click()
     expect(page.locator(".nc-user").last).to_contain_text("Parler à une personne")
-    assert server.texts[-1] == "/request_human"
+    server.wait_for_last_text("/request_human")
 
 
 def broken_images_have_failed(page: Page) -> None:
@@ -155,7 +155,7 @@ def test_my_html_is_shown_as_typed_and_never_run(page: Page, server: LiveChatSer
     broken_images_have_failed(page)
     assert page.locator(".nc-log img, .nc-log script").count() == 0
     assert page.evaluate("window.__xss") is None
-    assert server.texts[-1] == hostile
+    server.wait_for_last_text(hostile)
 
 
 def test_ten_thousand_characters_are_refused_with_an_explanation(page: Page, server: LiveChatServer) -> None:
