@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +82,42 @@ class Agent:
             return await resp.json()
 
 
-async def bench_portal(replies_per_conversation: int) -> None:
-    """Portal over real HTTP, a stand-in for Rasa's channel route that timestamps each arrival."""
+@asynccontextmanager
+async def portal_beside(fake_rasa: web.Application, prefix: str) -> AsyncIterator[tuple[str, HandoffQueue]]:
+    """The real portal over HTTP, with one agent account, beside a stand-in Rasa: yields (portal URL, queue)."""
     from sanic import Sanic
 
     from bot.web.app import create_app
 
+    runner = web.AppRunner(fake_rasa)
+    await runner.setup()
+    rasa_port, web_port = free_port(), free_port()
+    await web.TCPSite(runner, "127.0.0.1", rasa_port).start()
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    AgentDirectory(get_engine(database_url)).create("agent.bench", PASSWORD)
+    queue = HandoffQueue(get_engine(database_url))
+    settings = Settings(rasa_url=f"http://127.0.0.1:{rasa_port}", web_url=f"http://127.0.0.1:{web_port}",
+                        web_port=web_port, database_url=database_url, rasa_api_token="t", internal_token="i")
+    Sanic.test_mode = True
+    app = create_app(settings)
+    server = await app.create_server(host="127.0.0.1", port=web_port, return_asyncio_server=True, access_log=False)
+    assert server is not None  # return_asyncio_server=True always gives one
+    await server.startup()
+    app.is_running = True  # as app.run() does: listeners may use app.add_task
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield settings.web_url, queue
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await runner.cleanup()
+
+
+async def bench_portal(replies_per_conversation: int) -> None:
+    """Portal over real HTTP, a stand-in for Rasa's channel route that timestamps each arrival."""
     arrivals: dict[str, float] = {}
 
     async def relay(request: web.Request) -> web.Response:
@@ -100,30 +132,12 @@ async def bench_portal(replies_per_conversation: int) -> None:
     fake.router.add_post("/webhooks/{channel}/agent_message", relay)
     fake.router.add_get("/conversations/{sender}/tracker", ok)
     fake.router.add_post("/conversations/{sender}/tracker/events", ok)
-    runner = web.AppRunner(fake)
-    await runner.setup()
-    rasa_port, web_port = free_port(), free_port()
-    await web.TCPSite(runner, "127.0.0.1", rasa_port).start()
-    workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-"))
-    database_url = f"sqlite:///{workdir / 'bench.db'}"
-    directory = AgentDirectory(get_engine(database_url))
-    directory.create("agent.bench", PASSWORD)
-    queue = HandoffQueue(get_engine(database_url))
-    requests = [queue.enqueue(f"web-{i}", "webchat", [{"role": "user", "text": "aide"}]) for i in range(CONVERSATIONS)]
-    settings = Settings(rasa_url=f"http://127.0.0.1:{rasa_port}", web_url=f"http://127.0.0.1:{web_port}",
-                        web_port=web_port, database_url=database_url, rasa_api_token="t", internal_token="i")
-    Sanic.test_mode = True
-    app = create_app(settings)
-    server = await app.create_server(host="127.0.0.1", port=web_port, return_asyncio_server=True, access_log=False)
-    assert server is not None  # return_asyncio_server=True always gives one
-    await server.startup()
-    app.is_running = True  # as app.run() does: listeners may use app.add_task
-    await server.before_start()
-    await server.after_start()
     timings: list[float] = []
-    try:
+    async with portal_beside(fake, "handoff-bench-") as (web_url, queue):
+        requests = [queue.enqueue(f"web-{i}", "webchat", [{"role": "user", "text": "aide"}])
+                    for i in range(CONVERSATIONS)]
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            agent = Agent(http, settings.web_url)
+            agent = Agent(http, web_url)
             await agent.login("agent.bench")
             for request in requests:
                 await agent.post(f"/agents/api/requests/{request.public_id}/take")
@@ -133,11 +147,6 @@ async def bench_portal(replies_per_conversation: int) -> None:
                     started = time.perf_counter()
                     await agent.post(f"/agents/api/requests/{request.public_id}/messages", {"text": text})
                     timings.append(arrivals[text] - started)
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await runner.cleanup()
     print(f"Portal + relay route, {CONVERSATIONS} conversations taken, SQLite ({os.cpu_count()} CPUs):")
     summary("agent reply -> channel route", timings)
 
@@ -242,10 +251,6 @@ async def bench_resident(samples: int) -> None:
     it, read (a) from the live stream the console now uses, (b) by polling every 2 s as the console did before."""
     import random
 
-    from sanic import Sanic
-
-    from bot.web.app import create_app
-
     events: dict[str, list[dict[str, Any]]] = {}
 
     async def tracker(request: web.Request) -> web.Response:
@@ -258,67 +263,44 @@ async def bench_resident(samples: int) -> None:
     fake.router.add_get("/conversations/{sender}/tracker", tracker)
     fake.router.add_post("/conversations/{sender}/tracker/events", ok)
     fake.router.add_post("/webhooks/{channel}/agent_message", ok)
-    runner = web.AppRunner(fake)
-    await runner.setup()
-    rasa_port, web_port = free_port(), free_port()
-    await web.TCPSite(runner, "127.0.0.1", rasa_port).start()
-    workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-resident-"))
-    database_url = f"sqlite:///{workdir / 'bench.db'}"
-    AgentDirectory(get_engine(database_url)).create("agent.bench", PASSWORD)
-    queue = HandoffQueue(get_engine(database_url))
-    settings = Settings(rasa_url=f"http://127.0.0.1:{rasa_port}", web_url=f"http://127.0.0.1:{web_port}",
-                        web_port=web_port, database_url=database_url, rasa_api_token="t", internal_token="i")
-    Sanic.test_mode = True
-    app = create_app(settings)
-    server = await app.create_server(host="127.0.0.1", port=web_port, return_asyncio_server=True, access_log=False)
-    assert server is not None  # return_asyncio_server=True always gives one
-    await server.startup()
-    app.is_running = True  # as app.run() does: listeners may use app.add_task
-    await server.before_start()
-    await server.after_start()
     live: list[float] = []
     polled: list[float] = []
-    try:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            agent = Agent(http, settings.web_url)
-            await agent.login("agent.bench")
-            request = queue.enqueue("web-resident", "webchat", [])
-            await agent.post(f"/agents/api/requests/{request.public_id}/take")
-            events["web-resident"] = []
-            url = f"{settings.web_url}/agents/api/requests/{request.public_id}"
-            async with http.get(f"{url}/stream") as stream:
-                for n in range(samples):
-                    await asyncio.sleep(random.uniform(0.2, 1.0))
-                    text = f"question {n}"
-                    started = time.perf_counter()
-                    events["web-resident"].append({"event": "user", "text": text, "timestamp": time.time()})
-                    async for line in stream.content:
-                        if line.startswith(b"data:") and text.encode() in line:
-                            live.append(time.perf_counter() - started)
-                            break
+    async with (portal_beside(fake, "handoff-bench-resident-") as (web_url, queue),
+                aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http):
+        agent = Agent(http, web_url)
+        await agent.login("agent.bench")
+        request = queue.enqueue("web-resident", "webchat", [])
+        await agent.post(f"/agents/api/requests/{request.public_id}/take")
+        events["web-resident"] = []
+        url = f"{web_url}/agents/api/requests/{request.public_id}"
+        async with http.get(f"{url}/stream") as stream:
             for n in range(samples):
-                text = f"question polled {n}"
-                phase = random.uniform(0, OLD_CONSOLE_POLL_SECONDS)  # the person writes at any moment
-                started = time.perf_counter() + phase
-
-                async def write_later(text: str = text, phase: float = phase) -> None:
-                    await asyncio.sleep(phase)
-                    events["web-resident"].append({"event": "user", "text": text, "timestamp": time.time()})
-
-                writer = asyncio.create_task(write_later())
-                while True:
-                    async with http.get(url) as resp:
-                        seen = any(m["text"] == text for m in (await resp.json())["messages"])
-                    if seen:
-                        polled.append(time.perf_counter() - started)
+                await asyncio.sleep(random.uniform(0.2, 1.0))
+                text = f"question {n}"
+                started = time.perf_counter()
+                events["web-resident"].append({"event": "user", "text": text, "timestamp": time.time()})
+                async for line in stream.content:
+                    if line.startswith(b"data:") and text.encode() in line:
+                        live.append(time.perf_counter() - started)
                         break
-                    await asyncio.sleep(OLD_CONSOLE_POLL_SECONDS)
-                await writer
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await runner.cleanup()
+        for n in range(samples):
+            text = f"question polled {n}"
+            phase = random.uniform(0, OLD_CONSOLE_POLL_SECONDS)  # the person writes at any moment
+            started = time.perf_counter() + phase
+
+            async def write_later(text: str = text, phase: float = phase) -> None:
+                await asyncio.sleep(phase)
+                events["web-resident"].append({"event": "user", "text": text, "timestamp": time.time()})
+
+            writer = asyncio.create_task(write_later())
+            while True:
+                async with http.get(url) as resp:
+                    seen = any(m["text"] == text for m in (await resp.json())["messages"])
+                if seen:
+                    polled.append(time.perf_counter() - started)
+                    break
+                await asyncio.sleep(OLD_CONSOLE_POLL_SECONDS)
+            await writer
     print(f"Person -> agent's console, portal + stand-in Rasa, SQLite ({os.cpu_count()} CPUs):")
     summary("live stream (server-sent events, now)", live)
     summary("polling every 2 s (the console before)", polled)

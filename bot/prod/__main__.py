@@ -68,10 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         while True:
             time.sleep(1)
-    except ProdSetupError as exc:
-        print(f"Numécrivain: {exc}", file=sys.stderr)
-        return 1
-    except TimeoutError as exc:
+    except (ProdSetupError, TimeoutError) as exc:
         print(f"Numécrivain: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
