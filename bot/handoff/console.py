@@ -7,6 +7,7 @@ conversation stays paused for ever.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -103,7 +104,7 @@ class HandoffDesk:
             if last is not None and request.is_open:
                 wrote_at = datetime.fromtimestamp(last, timezone.utc).replace(tzinfo=None)
                 if wrote_at > request.last_activity_at:  # the live console reads often: write only news
-                    self.queue.note_user_activity(request.id, wrote_at)
+                    await asyncio.to_thread(self.queue.note_user_activity, request.id, wrote_at)
         else:
             messages = [m for m in request.transcript if m.get("role") not in ("agent", "system")]
         requested = epoch(request.requested_at)
@@ -111,7 +112,7 @@ class HandoffDesk:
         for message in messages:
             stamp = message.get("timestamp")
             message["while_waiting"] = bool(stamp and requested <= stamp < taken)
-        for stored in self.queue.messages(request.id):
+        for stored in await asyncio.to_thread(self.queue.messages, request.id):
             messages.append({
                 "role": "agent" if stored.author == "agent" else "system",
                 "agent": stored.agent_name or SYSTEM_AUTHOR,
@@ -129,10 +130,10 @@ class HandoffDesk:
         text = text.strip()[:MAX_REPLY_CHARS]
         if not text:
             raise ValueError("empty reply")
-        self.queue.touch(request_id, agent_name)
-        request = self.queue.get(request_id)
+        await asyncio.to_thread(self.queue.touch, request_id, agent_name)
+        request = await asyncio.to_thread(self.queue.get, request_id)
         shown_as = request.agent_display_name or default_display_name(agent_name)
-        message = self.queue.add_message(request_id, text, shown_as)
+        message = await asyncio.to_thread(self.queue.add_message, request_id, text, shown_as)
         return await self.deliver(message, request)
 
     def resident_wrote(self, request: HandoffRequest, text: str, timestamp: Any) -> dict[str, Any]:
@@ -154,17 +155,19 @@ class HandoffDesk:
 
     async def announce_agent(self, request: HandoffRequest) -> HandoffMessage:
         """Tell the person who has joined, by the agent's display name; sent as a notice of the service."""
-        message = self.queue.add_message(request.id, joined_message(request), None, author=NOTICE)
+        message = await asyncio.to_thread(self.queue.add_message, request.id, joined_message(request), None,
+                                          author=NOTICE)
         return await self.deliver(message, request)
 
     async def transfer(self, request_id: int, agent_name: str, to_agent: str | None,
                        to_display_name: str | None = None) -> HandoffRequest:
         """Hand the conversation to a colleague (who is announced to the person) or back to the queue."""
-        request = self.queue.transfer(request_id, agent_name, to_agent, to_display_name)
+        request = await asyncio.to_thread(self.queue.transfer, request_id, agent_name, to_agent, to_display_name)
         if to_agent is not None:
             await self.announce_agent(request)
         else:
-            await self.deliver(self.queue.add_message(request.id, BACK_IN_QUEUE, None, author=NOTICE), request)
+            notice = await asyncio.to_thread(self.queue.add_message, request.id, BACK_IN_QUEUE, None, author=NOTICE)
+            await self.deliver(notice, request)
         return request
 
     async def deliver(self, message: HandoffMessage, request: HandoffRequest) -> HandoffMessage:
@@ -176,26 +179,26 @@ class HandoffDesk:
         except RasaUnavailableError as exc:
             logger.warning("Handoff message %s not delivered yet (%s).", message.id, exc)
             delivery = FAILED
-        self.queue.set_delivery(message.id, delivery)
+        await asyncio.to_thread(self.queue.set_delivery, message.id, delivery)
         if delivery != FAILED:
             # The conversation's history in Rasa also keeps what the person said (best effort).
             with contextlib.suppress(RasaUnavailableError):
                 event = bot_event(message.text, author, by_agent=message.author == "agent")
                 await self.rasa.append_events(request.sender_id, [event])
-        return self.queue.message(message.id)
+        return await asyncio.to_thread(self.queue.message, message.id)
 
     async def close(self, request_id: int, agent_name: str) -> HandoffRequest:
         """The agent ends the conversation: the bot takes it back with a goodbye."""
-        request = self.queue.close(request_id, CLOSED_BY_AGENT, agent_name=agent_name)
+        request = await asyncio.to_thread(self.queue.close, request_id, CLOSED_BY_AGENT, agent_name=agent_name)
         return await self.resume(request)
 
     async def user_left(self, sender_id: str) -> HandoffRequest | None:
         """A channel says the user has gone: the request expires and the bot is resumed."""
-        request = self.queue.open_request_for(sender_id)
+        request = await asyncio.to_thread(self.queue.open_request_for, sender_id)
         if request is None:
             return None
         try:
-            request = self.queue.close(request.id, USER_LEFT)
+            request = await asyncio.to_thread(self.queue.close, request.id, USER_LEFT)
         except ConversationClosedError:
             return None
         return await self.resume(request)
@@ -209,31 +212,34 @@ class HandoffDesk:
         except RasaUnavailableError as exc:
             logger.warning("Conversation of request %s not resumed yet (%s).", request.id, exc)
             return request
-        self.queue.mark_resumed(request.id)
-        already_said = any(m.author == "system" for m in self.queue.messages(request.id))
+        await asyncio.to_thread(self.queue.mark_resumed, request.id)
+        already_said = any(m.author == "system" for m in await asyncio.to_thread(self.queue.messages, request.id))
         if not already_said:
-            await self.deliver(self.queue.add_message(request.id, closing_message(request), None), request)
-        return self.queue.get(request.id)
+            goodbye = await asyncio.to_thread(self.queue.add_message, request.id, closing_message(request), None)
+            await self.deliver(goodbye, request)
+        return await asyncio.to_thread(self.queue.get, request.id)
 
     async def watchdog_tick(self, now: datetime | None = None) -> dict[str, int]:
         """Expire what waited or idled too long, resume what is still paused, retry undelivered messages."""
         now = now or utcnow()
         counts = {"expired": 0, "resumed": 0, "redelivered": 0}
         # Numbers typed for a callback but never confirmed go after 15 minutes, even if nobody asks again.
-        counts["unconfirmed_numbers_deleted"] = PhoneChecks(self.queue.engine).purge_expired(now)
+        counts["unconfirmed_numbers_deleted"] = await asyncio.to_thread(PhoneChecks(self.queue.engine).purge_expired,
+                                                                        now)
         config = self.config
-        for request, reason in self.queue.stale(now, config.wait_timeout_minutes, config.idle_timeout_minutes):
+        stale = await asyncio.to_thread(self.queue.stale, now, config.wait_timeout_minutes, config.idle_timeout_minutes)
+        for request, reason in stale:
             try:
-                self.queue.close(request.id, reason, now=now)
+                await asyncio.to_thread(self.queue.close, request.id, reason, now=now)
                 counts["expired"] += 1
             except ConversationClosedError:
                 continue  # taken, answered or closed meanwhile
             logger.info("Handoff request %s ended by the watchdog (%s).", request.id, reason)
-        for request in self.queue.not_resumed():
+        for request in await asyncio.to_thread(self.queue.not_resumed):
             if (await self.resume(request)).resumed_at is not None:
                 counts["resumed"] += 1
-        for message in self.queue.undelivered(now):
-            request = self.queue.get(message.request_id)
+        for message in await asyncio.to_thread(self.queue.undelivered, now):
+            request = await asyncio.to_thread(self.queue.get, message.request_id)
             if message.author != "system" and not request.is_open:
                 continue  # conversation over: the user will not read it in the chat any more
             if (await self.deliver(message, request)).delivery != FAILED:

@@ -9,7 +9,6 @@ import io
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -280,23 +279,17 @@ def wait_chart(days: list[DayFigures], chart_id: str = "chart-wait") -> str:
     return "".join(parts)
 
 
-def figures_table(rows: list[DayFigures]) -> str:
-    """The exact figures, one line per day and channel (the charts' accessible alternative)."""
-    head = ("Jour", "Canal", "Demandes", "Répondues", "Abandonnées", "Expirées", "Attente médiane",
-            "Attente (90 %)", "Rappels faits", "Rappels dans les 24 h")
-    lines = ["<table class=\"figures\"><caption>Chiffres du service, par jour et par canal</caption><thead><tr>"
-             + "".join(f'<th scope="col">{h}</th>' for h in head) + "</tr></thead><tbody>"]
-    for r in rows:
-        cells = (r.requests, r.answered, r.abandoned, r.expired,
-                 _minutes(r.median_wait), _minutes(r.p90_wait), r.callbacks_done, r.callbacks_in_time)
-        lines.append(f'<tr><th scope="row">{r.day:%d/%m/%Y}</th><td class="text">{channel_in_french(r.channel)}</td>'
-                     + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    if not rows:
-        lines.append('<tr><td colspan="10">Aucune demande sur cette période.</td></tr>')
-    lines.append("</tbody></table>")
-    return "".join(lines)
+DETAIL_CAPTION = "Chiffres du service, par jour et par canal"
+DETAIL_HEADERS = ("Jour", "Canal", "Demandes", "Répondues", "Abandonnées", "Expirées", "Attente médiane",
+                  "Attente (90 %)", "Rappels faits", "Rappels dans les 24 h")
+AGENT_HEADERS = ("Agent", "Questions posées", "Réponses", "Oui", "En partie", "Non", "Part de oui")
 
 
+def detail_rows(rows: list[DayFigures]) -> list[tuple[str, ...]]:
+    """The exact figures, one line per day and channel (the charts' accessible alternative): day, channel, counts."""
+    return [(f"{r.day:%d/%m/%Y}", channel_in_french(r.channel), str(r.requests), str(r.answered), str(r.abandoned),
+             str(r.expired), _minutes(r.median_wait), _minutes(r.p90_wait), str(r.callbacks_done),
+             str(r.callbacks_in_time)) for r in rows]
 
 
 def callbacks_chart(days: list[DayFigures], chart_id: str = "chart-callbacks") -> str:
@@ -329,19 +322,6 @@ def channels_chart(channels: list[DayFigures], chart_id: str = "chart-channels")
                           ("expirées", RED, [c.expired for c in channels])])
 
 
-def data_table(caption: str, headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], empty: str) -> str:
-    """A small table whose first column names the row (the accessible twin of a chart)."""
-    lines = [f"<table class=\"figures\"><caption>{html.escape(caption)}</caption><thead><tr>"
-             + "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headers) + "</tr></thead><tbody>"]
-    for first, *cells in rows:
-        lines.append(f'<tr><th scope="row">{html.escape(first)}</th>'
-                     + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    if not rows:
-        lines.append(f'<tr><td colspan="{len(headers)}">{html.escape(empty)}</td></tr>')
-    lines.append("</tbody></table>")
-    return "".join(lines)
-
-
 def _share(part: int, whole: int) -> str:
     return "–" if not whole else f"{round(100 * part / whole)} %"
 
@@ -360,29 +340,15 @@ def satisfaction_summary(days: list[DayFigures]) -> str:
             f"{ANSWER_LABELS[NO].lower()} {total.no} ({_share(total.no, total.answered)}).")
 
 
-def agents_table(results: list[AgentSatisfaction]) -> str:
-    """Satisfaction per agent (shown to admins only)."""
-    rows = [(r.display_name, str(r.counts.asked), str(r.counts.answered), str(r.counts.yes), str(r.counts.partly),
+def agent_rows(results: list[AgentSatisfaction]) -> list[tuple[str, ...]]:
+    """Satisfaction per agent (shown to admins only), in the order of AGENT_HEADERS."""
+    return [(r.display_name, str(r.counts.asked), str(r.counts.answered), str(r.counts.yes), str(r.counts.partly),
              str(r.counts.no), _share(r.counts.yes, r.counts.answered)) for r in results]
-    return data_table("Satisfaction par agent (réservé aux administrateurs)",
-                      ("Agent", "Questions posées", "Réponses", "Oui", "En partie", "Non", "Part de oui"), rows,
-                      "Aucune question posée sur cette période.")
 
 
-def _scroller(caption: str, table: str) -> str:
-    """A table that scrolls sideways on a narrow screen, reachable with the keyboard."""
-    return (f'<div class="table-scroll" role="region" aria-label="Tableau : {html.escape(caption)}" tabindex="0">'
-            f"{table}</div>")
-
-
-def _block(block_id: str, heading: str, chart: str, caption: str, table: str, fold: bool, note: str = "") -> str:
-    """A chart and its table side by side (stacked on a phone); long tables folded under a summary."""
-    scroller = _scroller(caption, table)
-    if fold:
-        scroller = f"<details><summary>Voir le tableau des chiffres</summary>{scroller}</details>"
-    note_html = f'<p class="hint">{html.escape(note)}</p>' if note else ""
-    return (f'<section class="figure-block"><h2 id="{block_id}-h">{heading}</h2>'
-            f'{note_html}<div class="figure-pair">{chart}{scroller}</div></section>')
+def is_long_period(start: date, end: date) -> bool:
+    """Beyond a month, the daily tables under the charts are folded (the CSV has every line)."""
+    return (end - start).days + 1 > LONG_PERIOD_DAYS
 
 
 @dataclass(frozen=True)
@@ -452,34 +418,17 @@ def chart_blocks(rows: list[DayFigures], start: date, end: date) -> list[ChartBl
     ]
 
 
-def figures_sections(rows: list[DayFigures], start: date, end: date,
-                     agents: list[AgentSatisfaction] | None = None) -> str:
-    """The figures page's body: each chart next to its data table, then the full table per day and channel;
-    `agents` (admins only) adds the satisfaction per agent."""
-    fold = (end - start).days + 1 > LONG_PERIOD_DAYS
-    blocks = [_block(b.key, b.heading, b.svg, b.caption, data_table(b.caption, b.headers, b.rows, b.empty),
-                     fold and b.per_day, b.note) for b in chart_blocks(rows, start, end)]
-    detail = ('<section class="figure-block"><h2>Détail par jour et par canal</h2>'
-              f'{_scroller("Chiffres du service, par jour et par canal", figures_table(rows))}</section>')
-    admin = ""
-    if agents is not None:
-        admin = ('<section class="figure-block" id="par-agent"><h2>Satisfaction par agent</h2><p class="hint">Visible '
-                 'seulement des comptes administrateurs. La réponse est liée à la conversation, jamais à la '
-                 f'personne.</p>{_scroller("Satisfaction par agent", agents_table(agents))}</section>')
-    return "".join(blocks) + detail + admin
-
-
 __all__ = [
     "ChartBlock",
     "DayFigures",
+    "agent_rows",
     "agents_csv",
-    "agents_table",
     "callbacks_chart",
     "channels_chart",
     "chart_blocks",
+    "detail_rows",
     "figures_csv",
-    "figures_sections",
-    "figures_table",
+    "is_long_period",
     "per_channel",
     "per_day",
     "requests_chart",

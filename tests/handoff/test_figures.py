@@ -10,8 +10,6 @@ from bot.handoff.figures import (
     callbacks_chart,
     channels_chart,
     figures_csv,
-    figures_sections,
-    figures_table,
     per_channel,
     per_day,
     requests_chart,
@@ -21,9 +19,16 @@ from bot.handoff.figures import (
 )
 from bot.handoff.store import CLOSED_BY_AGENT, USER_LEFT, WAIT_TIMEOUT, HandoffQueue
 from bot.handoff.survey import NO, YES, SurveyBook
+from bot.web.agents.pages import figures_context
+from bot.web.templating import render
 from tests.handoff.helpers import sqlite_engine
 
 MONDAY = datetime(2024, 3, 11, 8, 0)  # 09:00 in Lille (naive UTC, as stored)
+
+
+def figures_page(rows, start, end, agents=None):  # type: ignore[no-untyped-def]
+    """The agents' figures page for these rows, as the portal renders it."""
+    return render("agents/figures.html", **figures_context(rows, start, end, (end - start).days + 1, agents))
 
 
 def scripted_day(tmp_path):  # type: ignore[no-untyped-def]
@@ -88,12 +93,14 @@ def test_figures_export_as_csv_and_draw_as_svg_without_script(tmp_path):
     assert chart.startswith("<svg") and "<script" not in chart and 'role="img"' in chart
     assert "<title>11/03 : 3 répondues</title>" in chart and "<title>11/03 : 1 expirées</title>" in chart
     assert "<title>11/03 : 90 % 10,0 min</title>" in wait_chart(days)
-    assert '<th scope="row">11/03/2024</th><td class="text">chat web</td><td>3</td>' in figures_table(rows)
+    assert '<th scope="row">11/03/2024</th><td class="text">chat web</td><td>3</td>' in figures_page(
+        rows, date(2024, 3, 11), date(2024, 3, 17))
 
 
 def test_no_request_gives_an_empty_table_not_an_error(tmp_path):
     rows = service_figures(sqlite_engine(tmp_path), date(2024, 1, 1), date(2024, 1, 7))
-    assert rows == [] and "Aucune demande sur cette période." in figures_table(rows)
+    assert rows == [] and "Aucune demande sur cette période." in figures_page(
+        rows, date(2024, 1, 1), date(2024, 1, 7))
     assert figures_csv(rows).count("\n") == 1
 
 
@@ -121,7 +128,7 @@ def test_satisfaction_and_callbacks_per_day_and_channel_with_per_agent_results(t
 def test_every_chart_has_its_data_table_and_per_agent_results_only_when_given(tmp_path):
     engine = scripted_day(tmp_path)
     rows = service_figures(engine, date(2024, 3, 11), date(2024, 3, 17))
-    page = figures_sections(rows, date(2024, 3, 11), date(2024, 3, 17))
+    page = figures_page(rows, date(2024, 3, 11), date(2024, 3, 17))
     assert page.count('role="img"') == 5 and page.count("<table") == 6 and "<script" not in page
     for caption in ("Demandes par jour", "Attente par jour", "Rappels par jour", "Satisfaction par jour",
                     "Totaux de la période par canal", "Chiffres du service, par jour et par canal"):
@@ -129,9 +136,9 @@ def test_every_chart_has_its_data_table_and_per_agent_results_only_when_given(tm
     assert '<tr><th scope="row">11/03/2024</th><td>5</td><td>3</td><td>1</td><td>1</td></tr>' in page
     assert "2 réponses sur 3 questions posées : oui 1 (50 %), en partie 0 (0 %), non 1 (50 %)." in page
     assert "Satisfaction par agent" not in page and "<details>" not in page
-    with_agents = figures_sections(rows, date(2024, 3, 11), date(2024, 3, 17),
-                                   SurveyBook(engine).by_agent(date(2024, 3, 11), date(2024, 3, 17)))
+    with_agents = figures_page(rows, date(2024, 3, 11), date(2024, 3, 17),
+                               SurveyBook(engine).by_agent(date(2024, 3, 11), date(2024, 3, 17)))
     assert '<tr><th scope="row">Alice</th><td>2</td><td>2</td><td>1</td><td>0</td><td>1</td><td>50 %</td></tr>' \
         in with_agents
-    year = figures_sections(rows, date(2023, 3, 18), date(2024, 3, 17))
+    year = figures_page(rows, date(2023, 3, 18), date(2024, 3, 17))
     assert year.count("<details>") == 4  # a year's daily tables are folded under their charts

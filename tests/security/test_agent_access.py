@@ -168,7 +168,7 @@ async def test_forwarded_for_is_ignored_unless_it_comes_from_our_proxy(portal, m
 
 
 async def test_many_tries_on_one_account_from_everywhere_slow_down_but_never_lock(portal, monkeypatch):
-    import bot.web.agents as agents
+    import bot.web.agents.throttle as agents
 
     monkeypatch.setenv("NUMECRIVAIN_TRUSTED_PROXIES", "127.0.0.1")
     monkeypatch.setattr(agents, "LOGINS_PER_ACCOUNT_BEFORE_SLOWDOWN", 3)
