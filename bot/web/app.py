@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import logging
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from sanic import Sanic, response
@@ -10,7 +13,10 @@ from sanic.request import Request
 
 from bot.settings import Settings, get_settings
 
+logger = logging.getLogger(__name__)
 _app_numbers = itertools.count()
+# The chat widget, the agents' console and the secretariat pages: each module has its own `register(app)`.
+CAPABILITIES = ("bot.web.widget", "bot.web.agents", "bot.web.secretariat")
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # Sent on every response unless the route set its own. The widget is embedded with a <script> tag, not a frame,
@@ -55,6 +61,7 @@ def secure_response(request: Request, resp: response.HTTPResponse) -> None:
 def create_app(settings: Settings | None = None) -> Sanic:
     """A fresh portal app (unique name, so tests can build several in one process)."""
     settings = settings or get_settings()
+    registrars = _blueprint_registrars()  # first: a capability that cannot load stops everything here
     app = Sanic(f"numecrivain_portal_{next(_app_numbers)}")
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.ctx.settings = settings
@@ -67,22 +74,24 @@ def create_app(settings: Settings | None = None) -> Sanic:
     async def add_security_headers(request: Request, resp: response.HTTPResponse) -> None:
         secure_response(request, resp)
 
-    # Blueprints of each capability (keep one line each).
-    for register in _blueprint_registrars():
+    for register in registrars:
         register(app)
     return app
 
 
-def _blueprint_registrars() -> list:
-    """The functions that attach each capability's routes (imported lazily to keep start-up light)."""
+class CapabilityImportError(RuntimeError):
+    """A capability of the portal could not be loaded: the portal refuses to start half-built."""
+
+
+def _blueprint_registrars() -> list[Callable[[Sanic], None]]:
+    """The functions that attach each capability's routes; a module that fails to import stops start-up."""
     registrars = []
-    # The chat widget, the agents' console and the secretariat pages, each with its own `register`.
-    for module_name in ("bot.web.widget", "bot.web.agents", "bot.web.secretariat"):
+    for module_name in CAPABILITIES:
         try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        registrars.append(module.register)
+            module = importlib.import_module(module_name)
+            registrars.append(module.register)
+        except Exception as exc:  # any failure, even a missing module: agents or town halls would find no page
+            logger.critical("portal capability %s could not be loaded (%s: %s): the portal does not start",
+                            module_name, type(exc).__name__, exc)
+            raise CapabilityImportError(f"portal capability {module_name} could not be loaded: {exc}") from exc
     return registrars

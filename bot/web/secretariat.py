@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from datetime import date
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
@@ -28,7 +30,7 @@ from bot.secretariat.places import (
     places_for_question,
 )
 from bot.secretariat.ranking import confident_answers, keyword_index, rank_procedures, show_threshold
-from bot.secretariat.reports import record_need, record_report
+from bot.secretariat.reports import ErrorReport, record_need, record_report
 from bot.secretariat.store import secretariat_engine
 from bot.secretariat.tokens import Secretariat, authenticate, commune_names
 from bot.secretariat.usage import TrackerUnavailableError, service_view, usage_report
@@ -40,8 +42,13 @@ from bot.secretariat.validation import (
     clean_report,
     parse_limit,
 )
+from bot.service_auth import bearer_token
+from bot.web.templating import render
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+Handler = Callable[Concatenate[Request, P], Coroutine[Any, Any, response.HTTPResponse]]
+SecretariatHandler = Callable[Concatenate[Request, Secretariat, P], Coroutine[Any, Any, response.HTTPResponse]]
 
 STATIC_DIR = Path(__file__).parent / "static" / "secretariat"
 STATIC_FILES = {"secretariat.js": "text/javascript", "usage.js": "text/javascript",
@@ -72,17 +79,49 @@ def _unauthorised() -> response.HTTPResponse:
                   {"WWW-Authenticate": 'Bearer realm="numecrivain-secretariat"'})
 
 
+def _admin_only() -> response.HTTPResponse:
+    return _error(403, "admin_only", "Ces chiffres sont réservés à l'administration métropolitaine.")
+
+
 def _caller(request: Request) -> Secretariat | None:
-    """The secretariat behind the Authorization: Bearer header, or None."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return authenticate(_engine(request), token.strip())
+    """The secretariat behind the Authorization: Bearer header, or None (a database read: call it off the loop)."""
+    token = bearer_token(request.headers.get("authorization"))
+    return None if token is None else authenticate(_engine(request), token)
 
 
 def _engine(request: Request) -> Engine:
     return secretariat_engine(request.app.ctx.settings.database_url)
+
+
+def requires_secretariat(handler: SecretariatHandler[P]) -> Handler[P]:
+    """Answer 401 unless a valid token came with the request; the handler receives who sent it.
+
+    Input the handler refuses (InvalidInputError) becomes its 4xx answer, so handlers validate by calling.
+    """
+
+    @wraps(handler)
+    async def authenticated(request: Request, /, *args: P.args, **kwargs: P.kwargs) -> response.HTTPResponse:
+        who = await asyncio.to_thread(_caller, request)
+        if who is None:
+            return _unauthorised()
+        try:
+            return await handler(request, who, *args, **kwargs)
+        except InvalidInputError as exc:
+            return _error(exc.status, exc.code, exc.message)
+
+    return authenticated
+
+
+def requires_admin(handler: SecretariatHandler[P]) -> Handler[P]:
+    """As requires_secretariat, and 403 unless the token is the metropolitan administration's."""
+
+    @wraps(handler)
+    async def admin(request: Request, who: Secretariat, /, *args: P.args, **kwargs: P.kwargs) -> response.HTTPResponse:
+        if not who.is_admin:
+            return _admin_only()
+        return await handler(request, who, *args, **kwargs)
+
+    return requires_secretariat(admin)
 
 
 def _knowledge_base() -> KnowledgeBase | None:
@@ -93,21 +132,45 @@ def _knowledge_base() -> KnowledgeBase | None:
         return None
 
 
+def _knowledge_unavailable() -> response.HTTPResponse:
+    return _error(503, "knowledge_unavailable", "La base de fiches est en cours de correction. Réessayez.")
+
+
+def _unknown_procedure() -> response.HTTPResponse:
+    return _error(404, "unknown_procedure", "Aucune fiche ne porte cet identifiant.")
+
+
 def _page(name: str) -> response.HTTPResponse:
-    return response.html((STATIC_DIR / name).read_text(encoding="utf-8"), headers=SECURITY_HEADERS)
+    return response.html(render(f"secretariat/{name}"), headers=SECURITY_HEADERS)
 
 
-def _json_object(request: Request, fields: str) -> dict[str, Any] | response.HTTPResponse:
-    """The request's JSON object, or the 413/400 answer that says what was expected."""
+def _json_object(request: Request, fields: str) -> dict[str, Any]:
+    """The request's JSON object, or InvalidInputError (413, 400) saying what was expected."""
     if len(request.body or b"") > MAX_BODY_BYTES:
-        return _error(413, "body_too_large", "Message trop long.")
+        raise InvalidInputError("body_too_large", "Message trop long.", status=413)
     try:
         body = request.json
     except Exception:
         body = None
     if not isinstance(body, dict):
-        return _error(400, "invalid_json", f"Envoyez un objet JSON {{{fields}}}.")
+        raise InvalidInputError("invalid_json", f"Envoyez un objet JSON {{{fields}}}.")
     return body
+
+
+def _created(report: ErrorReport) -> response.HTTPResponse:
+    """201 with what the page shows of a stored report or need."""
+    return _json({"id": report.id, "procedure_id": report.procedure_id, "status": report.status,
+                  "created_at": report.created_at.isoformat()}, status=201)
+
+
+def _period(request: Request) -> tuple[date | None, date | None]:
+    """The ?since= and ?until= days (each optional), or InvalidInputError."""
+    try:
+        since = date.fromisoformat(request.args["since"][0]) if request.args.get("since") else None
+        until = date.fromisoformat(request.args["until"][0]) if request.args.get("until") else None
+    except ValueError:
+        raise InvalidInputError("invalid_date", "Dates au format AAAA-MM-JJ.") from None
+    return since, until
 
 
 async def _places_for_question(question: str, home: str | None) -> dict[str, Any] | None:
@@ -119,35 +182,23 @@ async def _places_for_question(question: str, home: str | None) -> dict[str, Any
         return None
 
 
-def build_blueprint() -> Blueprint:
-    """The secretariat routes (a new blueprint per app, so tests can build several apps)."""
-    bp = Blueprint(f"secretariat_{id(object())}")
-
-    @bp.get("/api/v1/openapi.json")
-    async def openapi(_: Request) -> response.HTTPResponse:
-        return _json(openapi_document())
+def _add_answer_routes(bp: Blueprint) -> None:
+    """Who am I, the answers to a question, one procedure, the places near a commune."""
 
     @bp.get("/api/v1/me")
-    async def me(request: Request) -> response.HTTPResponse:
-        who = _caller(request)
-        if who is None:
-            return _unauthorised()
+    @requires_secretariat
+    async def me(_: Request, who: Secretariat) -> response.HTTPResponse:
         return _json({"commune": who.commune, "commune_name": commune_names().get(who.commune, "MEL"),
                       "name": who.name, "admin": who.is_admin})
 
     @bp.get("/api/v1/answers")
-    async def answers(request: Request) -> response.HTTPResponse:
-        who = _caller(request)
-        if who is None:
-            return _unauthorised()
-        try:
-            question = clean_question(request.args.get("q"))
-            limit = parse_limit(request.args.get("limit"))
-        except InvalidInputError as exc:
-            return _error(exc.status, exc.code, exc.message)
+    @requires_secretariat
+    async def answers(request: Request, who: Secretariat) -> response.HTTPResponse:
+        question = clean_question(request.args.get("q"))
+        limit = parse_limit(request.args.get("limit"))
         knowledge_base = _knowledge_base()
         if knowledge_base is None:
-            return _error(503, "knowledge_unavailable", "La base de fiches est en cours de correction. Réessayez.")
+            return _knowledge_unavailable()
         started = time.perf_counter()
         ranking = await rank_procedures(question, knowledge_base, request.app.ctx.secretariat_nlu, limit)
         shown = confident_answers(ranking)
@@ -164,50 +215,25 @@ def build_blueprint() -> Blueprint:
             "places": places,
         })
 
-    @bp.post("/api/v1/needs")
-    async def needs(request: Request) -> response.HTTPResponse:
-        who = _caller(request)
-        if who is None:
-            return _unauthorised()
-        body = _json_object(request, "question, comment")
-        if isinstance(body, response.HTTPResponse):
-            return body
-        try:
-            question = clean_question(body.get("question"))
-            comment = clean_need_comment(body.get("comment"))
-        except InvalidInputError as exc:
-            return _error(exc.status, exc.code, exc.message)
-        need = await asyncio.to_thread(record_need, _engine(request), who, question, comment)
-        logger.info("need without a sheet %s from commune %s", need.id, who.commune)
-        return _json({"id": need.id, "procedure_id": need.procedure_id, "status": need.status,
-                      "created_at": need.created_at.isoformat()}, status=201)
-
     @bp.get("/api/v1/procedures/<procedure_id:str>")
-    async def procedure(request: Request, procedure_id: str) -> response.HTTPResponse:
-        if _caller(request) is None:
-            return _unauthorised()
-        try:
-            check_procedure_id(procedure_id)
-        except InvalidInputError as exc:
-            return _error(exc.status, exc.code, exc.message)
+    @requires_secretariat
+    async def procedure(_: Request, __: Secretariat, procedure_id: str) -> response.HTTPResponse:
+        check_procedure_id(procedure_id)
         knowledge_base = _knowledge_base()
         if knowledge_base is None:
-            return _error(503, "knowledge_unavailable", "La base de fiches est en cours de correction. Réessayez.")
+            return _knowledge_unavailable()
         found = knowledge_base.get(procedure_id)
-        if found is None:
-            return _error(404, "unknown_procedure", "Aucune fiche ne porte cet identifiant.")
-        return _json(procedure_document(found))
+        return _unknown_procedure() if found is None else _json(procedure_document(found))
 
     @bp.get("/api/v1/places")
-    async def places(request: Request) -> response.HTTPResponse:
-        if _caller(request) is None:
-            return _unauthorised()
+    @requires_secretariat
+    async def places(request: Request, _: Secretariat) -> response.HTTPResponse:
         commune = " ".join((request.args.get("commune") or "").split())
         need = " ".join((request.args.get("need") or "").split()) or None
         if not commune or len(commune) > 80 or (need and len(need) > 80):
             return _error(400, "invalid_commune", "Indiquez une commune (80 caractères au plus).")
         try:
-            found = find_places_for_secretariat(commune, need)
+            found = await asyncio.to_thread(find_places_for_secretariat, commune, need)
         except PlacesUnavailableError as exc:
             return _error(503, "places_unavailable",
                           f"La recherche de lieux n'est pas disponible ({exc}). "
@@ -218,63 +244,65 @@ def build_blueprint() -> Blueprint:
             return _error(400, "ambiguous_commune", str(exc)[:300])
         return _json({"commune": commune, "need": need, **found})
 
+
+def _add_report_routes(bp: Blueprint) -> None:
+    """What secretaries send back: a need without a sheet, an error in a sheet."""
+
+    @bp.post("/api/v1/needs")
+    @requires_secretariat
+    async def needs(request: Request, who: Secretariat) -> response.HTTPResponse:
+        body = _json_object(request, "question, comment")
+        question = clean_question(body.get("question"))
+        comment = clean_need_comment(body.get("comment"))
+        need = await asyncio.to_thread(record_need, _engine(request), who, question, comment)
+        logger.info("need without a sheet %s from commune %s", need.id, who.commune)
+        return _created(need)
+
     @bp.post("/api/v1/reports")
-    async def reports(request: Request) -> response.HTTPResponse:
-        who = _caller(request)
-        if who is None:
-            return _unauthorised()
+    @requires_secretariat
+    async def reports(request: Request, who: Secretariat) -> response.HTTPResponse:
         body = _json_object(request, "procedure_id, message")
-        if isinstance(body, response.HTTPResponse):
-            return body
-        try:
-            procedure_id = check_procedure_id(body.get("procedure_id"))
-            message = clean_report(body.get("message"))
-        except InvalidInputError as exc:
-            return _error(exc.status, exc.code, exc.message)
+        procedure_id = check_procedure_id(body.get("procedure_id"))
+        message = clean_report(body.get("message"))
         knowledge_base = _knowledge_base()
         if knowledge_base is not None and knowledge_base.get(procedure_id) is None:
-            return _error(404, "unknown_procedure", "Aucune fiche ne porte cet identifiant.")
-        report = record_report(_engine(request), who, procedure_id, message)
+            return _unknown_procedure()
+        report = await asyncio.to_thread(record_report, _engine(request), who, procedure_id, message)
         logger.info("error report %s on %s from commune %s", report.id, procedure_id, who.commune)
-        return _json({"id": report.id, "procedure_id": procedure_id, "status": report.status,
-                      "created_at": report.created_at.isoformat()}, status=201)
+        return _created(report)
+
+
+def _add_usage_routes(bp: Blueprint) -> None:
+    """The figures for the metropolitan administration (admin tokens only)."""
 
     @bp.get("/api/v1/usage")
-    async def usage(request: Request) -> response.HTTPResponse:
-        who = _caller(request)
-        if who is None:
-            return _unauthorised()
-        if not who.is_admin:
-            return _error(403, "admin_only", "Ces chiffres sont réservés à l'administration métropolitaine.")
+    @requires_admin
+    async def usage(request: Request, _: Secretariat) -> response.HTTPResponse:
+        since, until = _period(request)
         try:
-            since = date.fromisoformat(request.args["since"][0]) if request.args.get("since") else None
-            until = date.fromisoformat(request.args["until"][0]) if request.args.get("until") else None
-        except ValueError:
-            return _error(400, "invalid_date", "Dates au format AAAA-MM-JJ.")
-        try:
-            report = usage_report(request.app.ctx.secretariat_tracker_url, since, until)
+            report = await asyncio.to_thread(usage_report, request.app.ctx.secretariat_tracker_url, since, until)
         except TrackerUnavailableError as exc:
             return _error(503, "tracker_unavailable", f"Historique des conversations illisible : {exc}")
         return _json(report.as_dict())
 
     @bp.get("/api/v1/usage/service")
-    async def usage_service(request: Request) -> response.HTTPResponse:
+    @requires_admin
+    async def usage_service(request: Request, _: Secretariat) -> response.HTTPResponse:
         """The handoff service figures (charts drawn by the server, their tables, the CSV): administration only."""
-        who = _caller(request)
-        if who is None:
-            return _unauthorised()
-        if not who.is_admin:
-            return _error(403, "admin_only", "Ces chiffres sont réservés à l'administration métropolitaine.")
-        try:
-            since = date.fromisoformat(request.args["since"][0]) if request.args.get("since") else None
-            until = date.fromisoformat(request.args["until"][0]) if request.args.get("until") else None
-        except ValueError:
-            return _error(400, "invalid_date", "Dates au format AAAA-MM-JJ.")
+        since, until = _period(request)
         if any(day is not None and not FIRST_DAY <= day <= LAST_DAY for day in (since, until)):
             return _error(400, "invalid_date", "Dates entre 2020 et 2100, au format AAAA-MM-JJ.")
         view = await asyncio.to_thread(service_view, _engine(request), since, until,
                                        get_handoff_config().timezone)
         return _json(view)
+
+
+def _add_page_routes(bp: Blueprint) -> None:
+    """The API's description, the two pages and their scripts and style."""
+
+    @bp.get("/api/v1/openapi.json")
+    async def openapi(_: Request) -> response.HTTPResponse:
+        return _json(openapi_document())
 
     @bp.get("/secretariat")
     async def page(_: Request) -> response.HTTPResponse:
@@ -283,11 +311,11 @@ def build_blueprint() -> Blueprint:
     @bp.get("/secretariat/usage")
     async def usage_page(request: Request) -> response.HTTPResponse:
         if request.headers.get("authorization"):
-            who = _caller(request)
+            who = await asyncio.to_thread(_caller, request)
             if who is None:
                 return _unauthorised()
             if not who.is_admin:
-                return _error(403, "admin_only", "Ces chiffres sont réservés à l'administration métropolitaine.")
+                return _admin_only()
         return _page("usage.html")  # an empty shell: its figures come from /api/v1/usage (admin token)
 
     @bp.get("/secretariat/static/<name:str>")
@@ -297,6 +325,12 @@ def build_blueprint() -> Blueprint:
         return response.text((STATIC_DIR / name).read_text(encoding="utf-8"), content_type=STATIC_FILES[name],
                              headers=SECURITY_HEADERS)
 
+
+def build_blueprint() -> Blueprint:
+    """The secretariat routes (a new blueprint per app, so tests can build several apps)."""
+    bp = Blueprint(f"secretariat_{id(object())}")
+    for add_routes in (_add_page_routes, _add_answer_routes, _add_report_routes, _add_usage_routes):
+        add_routes(bp)
     return bp
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ from sanic.request import Request
 from bot.channels.inputs import MAX_WEBCHAT_MESSAGE_CHARS
 from bot.knowledge.contacts import phone_help, tel_uri
 from bot.replies import HUMAN_BUTTON, PLACES_BUTTON
+from bot.web.templating import render
 
 WIDGET_DIR = Path(__file__).parent / "static" / "widget"
 WIDGET_FILES = ("numecrivain.js", "numecrivain.css")
@@ -53,16 +53,20 @@ def widget_source(name: str) -> str:
     return f"{before}{start}{data}{end}{after}"
 
 
+def _help_context() -> dict[str, str]:
+    """The help line as the templates show it (name, number as written, tel: URI)."""
+    name, phone, tel = help_line()
+    return {"name": name, "phone": phone, "tel": tel}
+
+
+def _embed_urls(widget_base_url: str, rasa_url: str) -> dict[str, str]:
+    """Where the page finds the widget's script and the chat server, as the embed snippet writes them."""
+    return {"script_url": f"{widget_base_url.rstrip('/')}/widget/numecrivain.js", "server": rasa_url.rstrip("/")}
+
+
 def embed_snippet(widget_base_url: str, rasa_url: str) -> str:
     """The two tags a MEL or town-hall page adds to show the chat (with a way to reach a person without it)."""
-    src = html.escape(f"{widget_base_url.rstrip('/')}/widget/numecrivain.js")
-    server = html.escape(rasa_url.rstrip("/"))
-    name, phone, tel = (html.escape(part) for part in help_line())
-    return (
-        f'<script src="{src}" data-server="{server}" defer></script>\n'
-        f'<noscript><p>Une question sur vos démarches ? Appelez {name} au '
-        f'<a href="{tel}">{phone}</a>.</p></noscript>'
-    )
+    return render("widget/embed_snippet.html", help=_help_context(), **_embed_urls(widget_base_url, rasa_url))
 
 
 def content_security_policy(rasa_url: str) -> str:
@@ -78,75 +82,12 @@ def content_security_policy(rasa_url: str) -> str:
 
 
 def demo_page(rasa_url: str) -> str:
-    """A sober page in the MEL style, with the widget embedded by its one script tag."""
-    snippet = embed_snippet("", rasa_url)
-    help_name, help_phone, help_tel = (html.escape(part) for part in help_line())
-    shown_snippet = html.escape(embed_snippet("https://www.exemple-mairie.fr", "https://chat.exemple-mel.fr"))
-    return f"""<!doctype html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Vos démarches, avec de l'aide – Métropole Européenne de Lille</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/widget/demo.css">
-</head>
-<body>
-<a class="skip" href="#contenu">Aller au contenu</a>
-<header class="site">
-  <p class="brand"><span class="brand-mark" aria-hidden="true">MEL</span> Métropole Européenne de Lille</p>
-  <nav aria-label="Menu principal"><ul>
-    <li><a href="#contenu">Démarches</a></li><li><a href="#aide">Aide au numérique</a></li>
-    <li><a href="#integrer">Intégrer le chat</a></li>
-  </ul></nav>
-</header>
-<main id="contenu">
-  <h1>Vos démarches, avec de l'aide</h1>
-  <p class="lead">Une question sur une carte d'identité, la CAF, les impôts ou les déchets ?
-  Numécrivain vous répond tout de suite, avec des mots simples. Une personne peut aussi vous aider.</p>
-  <section id="aide" aria-labelledby="aide-titre">
-    <h2 id="aide-titre">Trois façons d'être aidé</h2>
-    <ul class="cards">
-      <li><h3>Écrire à Numécrivain</h3><p>Le bouton en bas de la page ouvre la discussion.
-        Il marche au clavier : touche Tab puis Entrée.</p></li>
-      <li><h3>Appeler</h3><p>{help_name} : <a href="{help_tel}">{help_phone}</a>
-        (renseignements sur les démarches administratives).</p></li>
-      <li><h3>Venir sur place</h3><p>En mairie, dans un espace France Services ou un lieu de médiation numérique
-        près de chez vous.</p></li>
-    </ul>
-  </section>
-  <section id="integrer" aria-labelledby="integrer-titre">
-    <h2 id="integrer-titre">Intégrer le chat sur le site d'une commune</h2>
-    <p>Ajoutez ces lignes avant la fin de la page :</p>
-    <pre tabindex="0"><code>{shown_snippet}</code></pre>
-  </section>
-</main>
-<footer class="site"><p>Métropole Européenne de Lille – Numécrivain, assistant pour les démarches
-dans les 95 communes.</p></footer>
-{snippet}
-</body>
-</html>
-"""
+    """A sober page in the MEL style, with the widget embedded by its one script tag (and that tag shown)."""
+    return render("widget/demo.html", help=_help_context(), embed=_embed_urls("", rasa_url),
+                  example=_embed_urls("https://www.exemple-mairie.fr", "https://chat.exemple-mel.fr"))
 
 
-DEMO_CSS = """
-body{margin:0;font:1rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,Ubuntu,"Noto Sans",Arial,sans-serif;
-color:#1b1b1b;background:#f6f7f9}
-.skip{position:absolute;left:-999em}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5em;z-index:10}
-a{color:#0b4aa2}a:focus,pre:focus{outline:3px solid #ffbf47;box-shadow:0 0 0 6px #1b1b1b}
-header.site{background:#fff;border-bottom:4px solid #c4001a;padding:.75rem 1.5rem;display:flex;flex-wrap:wrap;
-gap:1rem;align-items:center;justify-content:space-between}
-.brand{margin:0;font-weight:700;font-size:1.1rem;display:flex;align-items:center;gap:.6em}
-.brand-mark{background:#c4001a;color:#fff;padding:.15em .45em;border-radius:.2em;letter-spacing:.05em}
-nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:1.25rem}
-main{max-width:48rem;margin:0 auto;padding:1.5rem 1.5rem 8rem}
-h1{font-size:2rem;line-height:1.25;margin:.5rem 0 1rem}.lead{font-size:1.15rem}
-.cards{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:1rem}
-.cards li{background:#fff;border:1px solid #d0d5dd;border-radius:.5rem;padding:1rem}.cards h3{margin:0 0 .4rem}
-pre{background:#fff;border:1px solid #5f6b7a;border-radius:.5rem;padding:1rem;overflow:auto;white-space:pre-wrap;
-overflow-wrap:anywhere}
-footer.site{background:#1d3f72;color:#fff;padding:1rem 1.5rem}footer.site p{margin:0;max-width:48rem}
-"""
+DEMO_CSS = (WIDGET_DIR / "demo.css").read_text(encoding="utf-8")  # the demo page's look, not the widget's
 
 
 def register(app: Sanic) -> None:

@@ -7,6 +7,7 @@ import urllib.parse
 import pytest
 
 from bot.event_broker import ProjectEventBroker
+from bot.secretariat.openapi import openapi_document
 from bot.secretariat.reports import list_reports
 from bot.secretariat.store import secretariat_engine
 from tests.secretariat.fixtures import Portal, portal  # noqa: F401  (session fixture)
@@ -26,6 +27,16 @@ def test_no_or_wrong_token_gets_401(portal: Portal, path: str, token: str | None
     status, body = portal.get(path, token)
     assert status == 401
     assert body["error"]["code"] == "unauthorised"
+
+
+def test_every_documented_operation_refuses_a_request_without_a_valid_token(portal: Portal) -> None:  # noqa: F811
+    operations = [(method.upper(), path.replace("{procedure_id}", "passport"))
+                  for path, item in openapi_document()["paths"].items() for method in item]
+    assert len(operations) >= 8  # answers, procedures, places, reports, needs, me, usage, usage/service
+    for method, path in operations:
+        for token in (None, "sec_not-a-real-token"):
+            status, body = portal.request(method, path, token, {} if method == "POST" else None)
+            assert (status, body["error"]["code"]) == (401, "unauthorised"), (method, path, token)
 
 
 def test_commune_token_on_usage_gets_403(portal: Portal) -> None:  # noqa: F811

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.secretariat.reports import list_reports
@@ -162,3 +164,16 @@ def test_print_view_has_commune_date_places_and_no_screen_decorations(page: Page
     assert answer.evaluate("node => getComputedStyle(node).borderTopStyle") == "none"
     pdf = page.pdf(format="A4", print_background=False)
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1  # the sheet alone, on one A4 page
+
+
+@pytest.mark.parametrize(("path", "label"), [("/secretariat", "Code d'accès de votre mairie"),
+                                             ("/secretariat/usage", "Code d'accès administrateur")])
+def test_both_pages_are_french_with_a_labelled_login_and_no_axe_violation(
+        page: Page, portal: Portal, path: str, label: str) -> None:  # noqa: F811
+    page.goto(f"{portal.url}{path}")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Numécrivain –")
+    expect(page.get_by_role("heading", level=2, name="Connexion")).to_be_visible()
+    expect(page.get_by_label(label)).to_be_visible()
+    results = Axe().run(page)
+    assert results.violations_count == 0, json.dumps(results.response["violations"], ensure_ascii=False)[:4000]
