@@ -8,7 +8,9 @@ and the text is cut to MAX_QUESTION_CHARS first.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bot.knowledge.cases import MAX_QUESTION_CHARS, normalise
 
@@ -134,3 +136,30 @@ def with_remembered(question: Question, *, age: float | int | None = None, minor
     if question.lost_or_stolen is None and lost_or_stolen in ("lost", "stolen"):
         question = replace(question, lost_or_stolen=lost_or_stolen)
     return question
+
+
+# Slots that keep what the person told (age, child, loss or theft) for the next questions.
+AGE_SLOT = "person_age"
+MINOR_SLOT = "person_minor"
+LOSS_SLOT = "lost_or_stolen"
+PROCEDURE_SLOT = "last_procedure"
+
+
+def remembered_question(text: str, slot: Callable[[str], Any], procedure_id: str) -> Question:
+    """The question of this message, completed by the age and child told earlier, and by a loss or theft told
+    about this same procedure (a lost identity card says nothing about the passport asked next)."""
+    same = slot(PROCEDURE_SLOT) == procedure_id
+    return with_remembered(read_question(text), age=slot(AGE_SLOT), minor=slot(MINOR_SLOT),
+                           lost_or_stolen=slot(LOSS_SLOT) if same else None)
+
+
+def told_slot_values(told: Question) -> dict[str, Any]:
+    """The slots this message sets (nothing is forgotten when a message says nothing)."""
+    values: dict[str, Any] = {}
+    if told.age is not None:
+        values[AGE_SLOT] = float(told.age)
+    if told.minor is not None:
+        values[MINOR_SLOT] = told.minor
+    if told.lost_or_stolen is not None:
+        values[LOSS_SLOT] = told.lost_or_stolen
+    return values

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from typing import Any
 
 from bot.gsm7 import MULTI_SEGMENT_SEPTETS, septets, to_gsm7
-from bot.knowledge.answer import PARTS, date_note, direct_answer, parts_to_offer, source_line, where_text
+from bot.knowledge.answer import ALL_PARTS, PARTS, date_note, direct_answer, parts_to_offer, source_line, where_text
 from bot.knowledge.contacts import expand, get_contacts, short_url
 from bot.knowledge.model import Contact, Procedure
 from bot.knowledge.question import Question, read_question
@@ -22,6 +23,7 @@ __all__ = ["date_note", "render_for_channel", "render_part_web", "render_sms", "
 # Room for the answer in the first SMS of two segments, after "Répondez PLUS pour la suite" and the menu.
 FIRST_SMS_SEPTETS = 2 * MULTI_SEGMENT_SEPTETS - 90
 PART_ENTITY = "procedure_part"  # the entity a part button carries: /procedure_passport{"procedure_part":"steps"}
+MAX_PAYLOAD_CHARS = 200
 
 PLACES_QUESTION = "Voulez-vous l'adresse d'un lieu pour vous aider ?"
 PLACES_YES_BUTTON = Button("Oui, un lieu près de chez moi", "/find_help_nearby")
@@ -192,3 +194,21 @@ def render_for_channel(procedure: Procedure, channel: str | None, question: str 
     if is_sms(channel):
         return render_sms(procedure, question, told=told)
     return render_web(procedure, question, told=told)
+
+
+def requested_part(message: dict[str, Any]) -> str | None:
+    """The part a button asked for: the `procedure_part` entity, or read from the payload itself.
+
+    The payload is read too because a model trained before the entity existed drops unknown entities.
+    """
+    for entity in message.get("entities") or []:
+        if entity.get("entity") == PART_ENTITY and entity.get("value") in ALL_PARTS:
+            return str(entity["value"])
+    text = (message.get("text") or "")[:MAX_PAYLOAD_CHARS]
+    if text.startswith("/procedure_") and "{" in text:
+        try:
+            value = json.loads(text[text.index("{"):]).get(PART_ENTITY)
+        except (ValueError, AttributeError):
+            return None
+        return value if value in ALL_PARTS else None
+    return None

@@ -9,12 +9,13 @@ only answers the question; adding a message to the training data is a reviewed, 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from bot.knowledge import get_knowledge_base
 from bot.knowledge.model import Procedure
-from bot.replies import HUMAN_BUTTON, OTHER_BUTTON, Button, Reply
+from bot.replies import HUMAN_BUTTON, MENU_BUTTON, OTHER_BUTTON, Button, Reply
 from bot.secretariat.ranking import keyword_index
 
 PROCEDURE_PREFIX = "procedure_"
@@ -22,6 +23,13 @@ PROCEDURE_PREFIX = "procedure_"
 NLU_WEIGHT = 0.6
 MIN_SCORE = 0.04
 MAX_TEXT_CHARS = 600  # the keyword index does fuzzy matching per word: bound the work
+
+REPHRASE = Reply(
+    "Je n'ai pas bien compris. Pouvez-vous le dire autrement, en quelques mots ? "
+    "Par exemple : « carte d'identité perdue » ou « aide au logement ».",
+    [MENU_BUTTON, HUMAN_BUTTON],
+)
+logger = logging.getLogger(__name__)
 
 PROPOSALS_TEXT = (
     "Je ne suis pas sûr d'avoir compris. Votre question porte-t-elle sur l'une de ces démarches ? "
@@ -73,3 +81,13 @@ def proposals_reply(procedure_ids: Iterable[str]) -> Reply | None:
     if not procedures:
         return None
     return Reply(PROPOSALS_TEXT, [*(procedure_button(p) for p in procedures), OTHER_BUTTON, HUMAN_BUTTON])
+
+
+def unsure_reply(message: dict[str, Any]) -> Reply:
+    """The likely procedures as choices when some stand out, otherwise the request to rephrase."""
+    try:
+        reply = proposals_reply(propose_procedures(message.get("text") or "", message.get("intent_ranking") or []))
+    except Exception as exc:  # the proposals are a help: never let them break the answer
+        logger.warning("No proposals for an unsure message (%s).", type(exc).__name__)
+        reply = None
+    return reply or REPHRASE

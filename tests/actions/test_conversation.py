@@ -57,7 +57,7 @@ async def test_proposals_that_fail_still_ask_to_rephrase(monkeypatch) -> None:  
     def broken(*args: object, **kwargs: object) -> list[str]:
         raise RuntimeError("knowledge base unavailable")
 
-    monkeypatch.setattr("actions.conversation.propose_procedures", broken)
+    monkeypatch.setattr("bot.understanding.proposals.propose_procedures", broken)
     dispatcher = CollectingDispatcher()
     await ActionHandleFallback().run(dispatcher, make_tracker("carte d'identité ?", "nlu_fallback"), {})
     assert "autrement" in dispatcher.messages[0]["text"]

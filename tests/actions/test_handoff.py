@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import ActionHandleFallback
@@ -10,11 +11,14 @@ from actions.handoff import ActionAskCallbackPhone, ActionRequestHuman, ActionSu
 from bot.db import get_engine
 from bot.handoff.accounts import AgentDirectory
 from bot.handoff.callbacks import CallbackBook
+from bot.handoff.phone_checks import PhoneChecks
 from bot.handoff.store import HandoffQueue
+from bot.paths import PROJECT_ROOT
 from bot.replies import PHONE_HELP, PHONE_HELP_SMS
 from tests.trackers import make_tracker, user_event
 
 PERSON_TEXT = "je veux parler à quelqu'un"
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -98,9 +102,17 @@ async def test_first_misunderstanding_only_asks_to_rephrase(database, agent_avai
     assert events == [] and "autrement" in messages[0]["text"]
 
 
-def form_tracker(text: str, consent: bool | None = True):
-    return make_tracker(text, "nlu_fallback", channel="webchat",
+def form_tracker(text: str, consent: bool | None = True, sender_id: str = "test-user"):
+    return make_tracker(text, "nlu_fallback", channel="webchat", sender_id=sender_id,
                         slots={"requested_slot": "callback_phone", "callback_consent": consent})
+
+
+async def answer_form(tracker) -> tuple[dict, list[str]]:
+    """Run the form's validation as Rasa does (extract, then validate): the slots it sets and what it says."""
+    dispatcher = CollectingDispatcher()
+    events = await ValidateCallbackForm().run(dispatcher, tracker, DOMAIN)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"}
+    return slots, [m["text"] for m in dispatcher.messages]
 
 
 @pytest.fixture
@@ -112,33 +124,40 @@ def sent_codes(monkeypatch) -> list[tuple[str, str]]:
         sent.append((phone, code))
         return True
 
-    monkeypatch.setattr("actions.handoff.send_code_sms", fake_send)
+    monkeypatch.setattr("bot.handoff.callback_form.send_code_sms", fake_send)
     return sent
 
 
 async def test_typed_number_is_kept_only_once_the_sms_code_comes_back(database, sent_codes):
-    form = ValidateCallbackForm()
-    slots = await form.extract_callback_phone(CollectingDispatcher(), form_tracker("06 12 34 56 78"), {})
+    slots, _ = await answer_form(form_tracker("06 12 34 56 78"))
     assert slots == {"callback_phone": None} and CallbackBook(get_engine(database)).pending() == []
     [(phone, code)] = sent_codes
     assert phone == "+33612345678"
     ask = CollectingDispatcher()
     await ActionAskCallbackPhone().run(ask, form_tracker(""), {})
     assert "code à 6 chiffres" in ask.messages[0]["text"] and "•• •• •• •• 78" in ask.messages[0]["text"]
-    slots = await form.extract_callback_phone(CollectingDispatcher(), form_tracker(code), {})
-    assert slots == {"callback_phone": "•• •• •• •• 78"}
+    slots, _ = await answer_form(form_tracker(code))
+    assert slots == {"callback_phone": "•• •• •• •• 78", "callback_stored": True}
     assert [c.phone for c in CallbackBook(get_engine(database)).pending()] == ["+33612345678"]
 
 
+async def test_extracting_the_answer_writes_nothing(database, sent_codes):
+    await answer_form(form_tracker("06 12 34 56 78"))
+    code = sent_codes[0][1]
+    extracted = await ValidateCallbackForm().extract_callback_phone(CollectingDispatcher(), form_tracker(code), {})
+    assert extracted == {"callback_phone": code}  # only a candidate: the validation step reads it
+    assert CallbackBook(get_engine(database)).pending() == []
+    assert PhoneChecks(get_engine(database)).pending("test-user") is not None  # the code is still unused
+
+
 async def test_three_wrong_codes_forget_the_number(database, sent_codes):
-    form = ValidateCallbackForm()
-    await form.extract_callback_phone(CollectingDispatcher(), form_tracker("06 12 34 56 78"), {})
+    await answer_form(form_tracker("06 12 34 56 78"))
     wrong = "000000" if sent_codes[0][1] != "000000" else "111111"
     for _ in range(3):
-        dispatcher = CollectingDispatcher()
-        assert await form.extract_callback_phone(dispatcher, form_tracker(wrong), {}) == {"callback_phone": None}
-        assert "ne correspond pas" in dispatcher.messages[0]["text"]
-    right = await form.extract_callback_phone(CollectingDispatcher(), form_tracker(sent_codes[0][1]), {})
+        slots, said = await answer_form(form_tracker(wrong))
+        assert slots == {"callback_phone": None} and "ne correspond pas" in said[0]
+    assert "Écrivez à nouveau votre numéro" in said[0]
+    right, _ = await answer_form(form_tracker(sent_codes[0][1]))
     assert right == {"callback_phone": None} and CallbackBook(get_engine(database)).pending() == []
 
 
@@ -146,25 +165,20 @@ async def test_no_sms_gateway_means_no_callback_and_the_user_is_told(database, m
     async def cannot_send(phone: str, code: str) -> bool:
         return False
 
-    monkeypatch.setattr("actions.handoff.send_code_sms", cannot_send)
-    dispatcher = CollectingDispatcher()
-    slots = await ValidateCallbackForm().extract_callback_phone(dispatcher, form_tracker("06 12 34 56 78"), {})
+    monkeypatch.setattr("bot.handoff.callback_form.send_code_sms", cannot_send)
+    slots, said = await answer_form(form_tracker("06 12 34 56 78"))
     assert slots == {"callback_consent": False, "callback_phone": None}
-    assert "n'est pas enregistrée" in dispatcher.messages[0]["text"]
+    assert "n'est pas enregistrée" in said[0]
     assert CallbackBook(get_engine(database)).pending() == []
+    assert PhoneChecks(get_engine(database)).pending("test-user") is None
 
 
 async def test_codes_to_one_number_are_limited(database, sent_codes):
-    form = ValidateCallbackForm()
     for sender in ("web-a", "web-b", "web-c"):
-        tracker = make_tracker("06 12 34 56 78", "nlu_fallback", channel="webchat", sender_id=sender,
-                               slots={"requested_slot": "callback_phone", "callback_consent": True})
-        assert await form.extract_callback_phone(CollectingDispatcher(), tracker, {}) == {"callback_phone": None}
-    tracker = make_tracker("06 12 34 56 78", "nlu_fallback", channel="webchat", sender_id="web-d",
-                           slots={"requested_slot": "callback_phone", "callback_consent": True})
-    dispatcher = CollectingDispatcher()
-    assert (await form.extract_callback_phone(dispatcher, tracker, {}))["callback_consent"] is False
-    assert "plusieurs codes" in dispatcher.messages[0]["text"] and len(sent_codes) == 3
+        assert (await answer_form(form_tracker("06 12 34 56 78", sender_id=sender)))[0] == {"callback_phone": None}
+    slots, said = await answer_form(form_tracker("06 12 34 56 78", sender_id="web-d"))
+    assert slots["callback_consent"] is False
+    assert "plusieurs codes" in said[0] and len(sent_codes) == 3
 
 
 async def test_sms_user_is_called_back_on_their_own_number_without_typing_it(database):
@@ -175,34 +189,40 @@ async def test_sms_user_is_called_back_on_their_own_number_without_typing_it(dat
     tracker = make_tracker("oui", "affirm", channel="sms", sender_id="sms-abc",
                            slots={"requested_slot": "callback_consent"})
     slots = await ValidateCallbackForm().validate_callback_consent(True, CollectingDispatcher(), tracker, {})
-    assert slots == {"callback_consent": True, "callback_phone": "•• •• •• •• 32"}
+    assert slots == {"callback_consent": True, "callback_phone": "•• •• •• •• 32", "callback_stored": True}
     assert [c.phone for c in CallbackBook(get_engine(database)).pending()] == ["+33698765432"]
 
 
 async def test_invalid_number_is_asked_again_and_nothing_is_stored(database):
-    dispatcher = CollectingDispatcher()
-    slots = await ValidateCallbackForm().extract_callback_phone(dispatcher, form_tracker("12 34"), {})
-    assert slots == {"callback_phone": None} and "ne semble pas valide" in dispatcher.messages[0]["text"]
+    slots, said = await answer_form(form_tracker("12 34"))
+    assert slots == {"callback_phone": None} and "ne semble pas valide" in said[0]
     assert CallbackBook(get_engine(database)).pending() == []
 
 
 async def test_cancel_ends_the_form_without_a_number(database):
-    form = ValidateCallbackForm()
-    slots = await form.extract_callback_phone(CollectingDispatcher(), form_tracker("annuler"), {})
+    slots, _ = await answer_form(form_tracker("annuler"))
     assert slots["callback_consent"] is False
     tracker = make_tracker("non", "deny", slots={"callback_consent": False})
+    form = ValidateCallbackForm()
     assert await form.required_slots(["callback_consent", "callback_phone"], CollectingDispatcher(), tracker, {}) == [
         "callback_consent"]
 
 
 async def test_no_number_is_read_before_consent(database):
-    slots = await ValidateCallbackForm().extract_callback_phone(
-        CollectingDispatcher(), form_tracker("06 12 34 56 78", consent=None), {})
-    assert slots == {} and CallbackBook(get_engine(database)).pending() == []
+    slots, _ = await answer_form(form_tracker("06 12 34 56 78", consent=None))
+    assert "callback_phone" not in slots and CallbackBook(get_engine(database)).pending() == []
 
 
 async def test_submit_confirms_with_the_masked_number_and_clears_the_slots(database):
-    tracker = make_tracker("06", "nlu_fallback", slots={"callback_consent": True, "callback_phone": "•• •• •• •• 78"})
+    tracker = make_tracker("06", "nlu_fallback", slots={"callback_consent": True, "callback_phone": "•• •• •• •• 78",
+                                                        "callback_stored": True})
     messages, events = await run(ActionSubmitCallback(), tracker)
     assert "•• •• •• •• 78" in messages[0]["text"] and "effacé" in messages[0]["text"]
-    assert {(e["name"], e["value"]) for e in events} == {("callback_consent", None), ("callback_phone", None)}
+    assert {(e["name"], e["value"]) for e in events} == {
+        ("callback_consent", None), ("callback_phone", None), ("callback_stored", None)}
+
+
+async def test_submit_without_a_stored_callback_says_no_number_was_kept(database):
+    tracker = make_tracker("06", "nlu_fallback", slots={"callback_consent": True, "callback_phone": "•• •• •• •• 78"})
+    messages, _ = await run(ActionSubmitCallback(), tracker)
+    assert "aucun numéro" in messages[0]["text"] and PHONE_HELP in messages[0]["text"]

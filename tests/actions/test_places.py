@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.places import ActionAskCommune, ActionFindPlaces, ValidatePlacesForm, request_text, widget_coordinates
+from actions.places import ActionAskCommune, ActionFindPlaces, ValidatePlacesForm
 from bot.places import answer as places_answer
 from bot.places.hours import PARIS
 from bot.places.importer import DEFAULT_PLACES_CSV, parse_places_file
@@ -57,7 +57,6 @@ async def test_remembered_commune_is_used_when_the_message_names_none() -> None:
 async def test_needs_said_before_the_commune_are_kept() -> None:
     history = [user_event("un ordinateur en libre accès", "find_help_nearby")]
     tracker = make_tracker("Roubaix", "inform_location", entities=[entity("commune", "Roubaix")], history=history)
-    assert request_text(tracker) == "un ordinateur en libre accès Roubaix"
     messages, _ = await find(tracker)
     assert "ordinateur et Internet en libre accès" in messages[0]["text"]
 
@@ -70,13 +69,9 @@ async def test_sms_channel_gets_a_short_gsm7_answer() -> None:
     assert len(pages) >= 2 and all(is_gsm7(page) and segment_count(page) <= 2 for page in pages)
 
 
-async def test_widget_coordinates_from_metadata_or_payload() -> None:
-    tracker = make_tracker("/find_help_nearby", "find_help_nearby")
-    tracker.latest_message["metadata"] = {"location": {"latitude": 50.6292, "longitude": 3.0573}}
-    assert widget_coordinates(tracker) == (50.6292, 3.0573)
+async def test_widget_coordinates_in_the_payload_search_from_the_position() -> None:
     payload = make_tracker("/find_help_nearby", "find_help_nearby",
                            entities=[entity("latitude", "50.63"), entity("longitude", "3.06")])
-    assert widget_coordinates(payload) == (50.63, 3.06)
     messages, events = await find(payload)
     assert "près de votre position" in messages[0]["text"]
     assert events[0]["value"].startswith("geo:")
@@ -95,7 +90,7 @@ async def test_form_extracts_the_answer_and_refuses_a_commune_outside() -> None:
     assert await form.extract_commune(dispatcher, tracker, {}) == {"commune": "Hellemmes"}
     paris = make_tracker("Paris", "inform_location", slots=asked)
     extracted = await form.extract_commune(dispatcher, paris, {})
-    assert form.validate_commune(extracted["commune"], dispatcher, paris, {}) == {"commune": None}
+    assert await form.validate_commune(extracted["commune"], dispatcher, paris, {}) == {"commune": None}
     assert PHONE_HELP in dispatcher.messages[-1]["text"]
 
 

@@ -8,11 +8,11 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import ActionHandleFallback
-from actions.procedures import ActionAnswerProcedure, requested_part
+from actions.procedures import ActionAnswerProcedure
 from bot.gsm7 import is_gsm7
 from bot.knowledge import get_knowledge_base
 from bot.knowledge.contacts import short_url
-from bot.knowledge.render import part_payload, resolve, sms_text
+from bot.knowledge.render import part_payload, requested_part, resolve, sms_text
 from bot.replies import HUMAN_PAYLOAD, SMS_PAGE_BREAK
 from tests.trackers import make_tracker
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge.question import Question, read_question, with_remembered
+from bot.knowledge.question import Question, read_question, remembered_question, told_slot_values, with_remembered
 
 
 @pytest.mark.parametrize(("text", "aspect"), [
@@ -81,3 +81,20 @@ def test_remembered_facts_fill_what_the_message_does_not_say() -> None:
     assert (later.aspect, later.age, later.minor, later.lost_or_stolen) == ("cost", 12, True, "lost")
     said = with_remembered(read_question("pour ma fille de 16 ans"), age=12.0, lost_or_stolen="nonsense")
     assert (said.age, said.lost_or_stolen) == (16, None)  # the message wins; an unknown value is ignored
+
+
+def test_remembered_question_completes_with_earlier_slots_and_keeps_loss_to_its_procedure() -> None:
+    slots = {"person_age": 12.0, "person_minor": True, "lost_or_stolen": "lost", "last_procedure": "cni"}
+    same = remembered_question("combien ça coûte", slots.get, "cni")
+    assert (same.age, same.minor, same.lost_or_stolen) == (12, True, "lost")
+    other = remembered_question("combien ça coûte", slots.get, "passport")
+    assert (other.age, other.lost_or_stolen) == (12, None)
+    told = remembered_question("pour moi, j'ai 40 ans", slots.get, "cni")
+    assert (told.age, told.minor) == (40, False)
+
+
+def test_told_slot_values_sets_only_what_the_message_says() -> None:
+    assert told_slot_values(read_question("combien coûte un passeport")) == {}
+    values = told_slot_values(read_question("passeport pour mon fils de 12 ans, il a été volé"))
+    assert values["person_age"] == 12.0 and values["person_minor"] is True
+    assert values["lost_or_stolen"] == "stolen"

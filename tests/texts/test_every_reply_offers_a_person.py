@@ -177,7 +177,7 @@ class World:
             self.sent_codes.append(code)
             return works
 
-        self.monkeypatch.setattr("actions.handoff.send_code_sms", send)
+        self.monkeypatch.setattr("bot.handoff.callback_form.send_code_sms", send)
 
     def broken(self, target: str) -> None:
         def fail(*args: Any, **kwargs: Any) -> Any:
@@ -259,7 +259,7 @@ async def fallback_when_the_proposals_fail(world: World, channel: str) -> Turn:
     def fail(*args: Any) -> list[str]:
         raise RuntimeError("index broken")
 
-    world.monkeypatch.setattr("actions.conversation.propose_procedures", fail)
+    world.monkeypatch.setattr("bot.understanding.proposals.propose_procedures", fail)
     return await play("action_handle_fallback", make_tracker("carte d'identité perdue", "nlu_fallback",
                                                              channel=channel))
 
@@ -327,7 +327,7 @@ async def person_asked_too_often(world: World, channel: str) -> Turn:
 
 @path("action_request_human", says="joindre l'équipe")
 async def person_database_down(world: World, channel: str) -> Turn:
-    world.broken("actions.handoff.get_target")
+    world.broken("bot.handoff.person_request.get_target")
     return await play("action_request_human", asks_for_a_person(channel))
 
 
@@ -365,7 +365,7 @@ async def callback_accepted_number_unknown(world: World, channel: str) -> Turn:
 
 @path("callback_form", says="Quel numéro|enregistrer votre demande")
 async def callback_accepted_database_down(world: World, channel: str) -> Turn:
-    world.broken("actions.handoff.sms_sender_number")
+    world.broken("bot.handoff.callback_form.sms_sender_number")
     return await play("callback_form", in_form("oui", "affirm", channel, "callback_consent",
                                                candidates={"callback_consent": True}))
 
