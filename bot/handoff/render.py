@@ -1,16 +1,16 @@
 """How the console shows a conversation: safe HTML from the bot's Markdown, button presses in words, French topics.
 
-Everything is escaped first; only a few Markdown forms the bot writes (bold, links to http(s) pages, lists, line
-breaks) are turned back into tags, so a resident's text can never inject markup into an agent's page.
+The Markdown is read by bot.markdown, which escapes every text and makes only a few tags (paragraphs, lists, bold,
+italics, links to http(s), tel and mailto), so a resident's text can never inject markup into an agent's page.
 """
 
 from __future__ import annotations
 
 import functools
-import html
 import re
 from typing import Any
 
+from bot.markdown import parse, plain_lines, to_html
 from bot.replies import CALLBACK_BUTTON, HUMAN_BUTTON, MENU_BUTTON, PLACES_BUTTON
 
 CHANNEL_NAMES = {"webchat": "chat web", "sms": "SMS", "rest": "application (REST)", "cmdline": "terminal"}
@@ -20,62 +20,18 @@ _INTENT_TOPICS = {
 }
 # A press whose offered choices are unknown: the title of the shared button it came from (bot/replies.py).
 _COMMAND_WORDS = {b.payload: b.title for b in (HUMAN_BUTTON, CALLBACK_BUTTON, MENU_BUTTON, PLACES_BUTTON)}
-_BOLD = re.compile(r"\*\*([^*\n]{1,300})\*\*")
-# [title](https://…): the title is already escaped; the address may not hold quotes, spaces or angle brackets.
-_LINK = re.compile(r"\[([^\]\n]{1,300})\]\((https?://[^\s)\"'<>]{1,500})\)")
-_BULLET = re.compile(r"^\s*[-*•]\s+(.*)$")
-_NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+(.*)$")
 MAX_RENDERED_CHARS = 8000
 
 
-def _inline(escaped: str) -> str:
-    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
-    return _LINK.sub(r'<a href="\2" target="_blank" rel="noopener noreferrer">\1</a>', escaped)
-
-
 def markdown_to_html(text: str) -> str:
-    """The bot's Markdown as HTML an agent's page may show: escape everything, then allow a few tags back."""
-    lines = html.escape(text[:MAX_RENDERED_CHARS], quote=True).split("\n")
-    out: list[str] = []
-    open_list = ""
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            out.append("<p>" + "<br>".join(_inline(line) for line in paragraph) + "</p>")
-            paragraph.clear()
-
-    for line in lines:
-        bullet, numbered = _BULLET.match(line), _NUMBERED.match(line)
-        kind = "ul" if bullet else "ol" if numbered else ""
-        found = bullet or numbered
-        if found:
-            flush()
-            if open_list != kind:
-                if open_list:
-                    out.append(f"</{open_list}>")
-                out.append(f"<{kind}>")
-                open_list = kind
-            item = found.group(1)
-            out.append(f"<li>{_inline(item)}</li>")
-            continue
-        if open_list:
-            out.append(f"</{open_list}>")
-            open_list = ""
-        if line.strip():
-            paragraph.append(line.strip())
-        else:
-            flush()
-    flush()
-    if open_list:
-        out.append(f"</{open_list}>")
-    return "".join(out)
+    """The bot's Markdown as HTML an agent's page may show: everything escaped, a few tags made by bot.markdown."""
+    return to_html(text[:MAX_RENDERED_CHARS])
 
 
 def first_line(text: str, limit: int = 90) -> str:
     """The opening words of a bot answer, without Markdown, for its folded summary."""
-    for line in text.split("\n"):
-        plain = _LINK.sub(r"\1", line).replace("**", "").strip(" -*•")
+    for line in plain_lines(parse(text[:MAX_RENDERED_CHARS])):
+        plain = line.strip(" -*•")
         if plain:
             return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
     return ""

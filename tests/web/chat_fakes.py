@@ -13,6 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Page, Route, WebSocketRoute
 
+from bot.channels.webchat import with_parts
 from bot.web.widget import DEMO_CSS, content_security_policy, demo_page, widget_source
 
 DEMO_ORIGIN = "https://mairie.test"
@@ -85,14 +86,15 @@ class FakeChatServer:
                 self.user_messages.append(data)
                 for bot_message in self.reply(data.get("message", "")):
                     self._count += 1
-                    ws.send("42" + json.dumps(["bot_uttered", {"id": f"bot-{self._count}", **bot_message}]))
+                    message = with_parts({"id": f"bot-{self._count}", **bot_message})
+                    ws.send("42" + json.dumps(["bot_uttered", message]))
             if ack_id and not self.hold_acks:
                 ws.send(f"43{ack_id}" + json.dumps([{"handled": True}]))
 
     def push(self, message: dict[str, Any]) -> None:
-        """Send a bot (or agent) message to every open socket."""
+        """Send a bot (or agent) message to every open socket, with its parts as the real channel adds them."""
         for ws in self.sockets:
-            ws.send("42" + json.dumps(["bot_uttered", message]))
+            ws.send("42" + json.dumps(["bot_uttered", with_parts(dict(message))]))
 
     def release(self) -> None:
         """Answer the messages held while hold_replies was set, and stop holding."""

@@ -56,6 +56,11 @@ async def test_reply_arrives_as_one_identified_message_with_its_choices(chat_ser
         await client.emit("user_uttered", {"message": "bonjour", "session_id": session})
         (reply,) = await client.wait_for("bot_uttered")
     assert reply["text"] == "**Reçu**\n\n- bonjour\n- deux"  # Rasa would have cut it in three bubbles
+    assert reply["parts"] == [  # read once by the server: the widget has no Markdown parser
+        {"type": "paragraph", "lines": [[{"type": "strong", "children": ["Reçu"]}]]},
+        {"type": "list", "ordered": False, "start": 1, "items": [
+            [{"type": "paragraph", "lines": [["bonjour"]]}], [{"type": "paragraph", "lines": [["deux"]]}]]},
+    ]
     assert reply["quick_replies"] == [{"content_type": "text", "title": "Parler à une personne",
                                        "payload": "/request_human"}]
     assert len(reply["id"]) >= 16
@@ -185,11 +190,13 @@ async def test_agent_message_reaches_the_open_chat_marked_as_a_person(chat_serve
     async with SocketIOClient(chat_server.url) as client:
         session = await client.start_session(None)
         status, body = await post_agent_message(
-            chat_server.url, {"sender_id": sender_of(session), "text": "Bonjour, je suis Inès.", "agent": "Inès"}
+            chat_server.url, {"sender_id": sender_of(session), "text": "Bonjour, je suis **Inès**.", "agent": "Inès"}
         )
         (message,) = await client.wait_for("bot_uttered")
     assert (status, body) == (200, {"delivered": True, "online": True})
-    assert message["text"] == "Bonjour, je suis Inès." and message["from"] == "agent" and message["agent"] == "Inès"
+    assert message["text"] == "Bonjour, je suis **Inès**." and message["from"] == "agent" and message["agent"] == "Inès"
+    assert message["parts"] == [{"type": "paragraph", "lines": [
+        ["Bonjour, je suis ", {"type": "strong", "children": ["Inès"]}, "."]]}]
 
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])

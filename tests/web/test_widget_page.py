@@ -408,3 +408,16 @@ def test_axe_finds_no_violation_with_the_chat_open_and_full_of_messages(page: Pa
     page.get_by_role("button", name="Texte plus grand").click()
     results = Axe().run(page)
     assert results.violations_count == 0, json.dumps(results.response["violations"], ensure_ascii=False)[:4000]
+
+
+def test_history_saved_before_parts_existed_shows_its_text_as_typed(page: Page, server: LiveChatServer) -> None:
+    saved = {"sid": None, "open": True, "big": False, "queue": [], "msgs": [
+        {"id": "old-1", "who": "bot", "text": "**Ancien** message\n<b>x</b>\n\nSuite"}]}
+    key = "numecrivain:" + server.url.rstrip("/")
+    page.add_init_script(f"""(() => {{ const s = {json.dumps(saved)}; s.at = Date.now();
+        sessionStorage.setItem({json.dumps(key)}, JSON.stringify(s)); }})()""")
+    page.goto(f"{DEMO_ORIGIN}/")
+    bubble = page.locator(".nc-bot .nc-bubble").first
+    expect(bubble.locator("p")).to_have_count(2)
+    expect(bubble.locator("p").first).to_have_text("**Ancien** message<b>x</b>")
+    assert bubble.locator("strong, b").count() == 0 and bubble.locator("p").first.locator("br").count() == 1

@@ -9,12 +9,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.gsm7 import MULTI_SEGMENT_SEPTETS, SINGLE_SEGMENT_SEPTETS, septets, to_gsm7
+from bot.markdown import Link, plain_text
 from bot.replies import HUMAN_BUTTON, HUMAN_PAYLOAD, SMS_PAGE_BREAK
 
 MORE_NOTICE = "Répondez PLUS pour la suite"
 HUMAN_LINE = f"0 {HUMAN_BUTTON.title}"
 MAX_TITLE = 40
-_URL = re.compile(r"https?://[^\s<>()\[\]\"']+[^\s<>()\[\]\"'.,;:!?]")
 _TOP_LEVEL_DOMAINS = frozenset({"fr", "com", "org", "net", "eu", "gouv"})
 _TRACKING = re.compile(
     r"^(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|xtor|at_[a-z]+|_ga|_hs[a-z]+|ref)$", re.I
@@ -69,44 +69,19 @@ def clean_url(url: str) -> str:
     return cleaned
 
 
+def sms_link(link: Link) -> str:
+    """A link as an SMS shows it: 'title : short URL', or the short URL alone when the title is the address."""
+    short = clean_url(link.href)
+    title = link.text.strip()
+    bare = short.removeprefix("www.").removeprefix("http://").removeprefix("https://")
+    if title == link.href or not title or title.casefold().removeprefix("www.") in (short.casefold(), bare.casefold()):
+        return short
+    return f"{title} : {short}"
+
+
 def strip_markdown(text: str) -> str:
-    """Plain text from the small Markdown our replies use; links become 'title : short URL'."""
-    saved: list[str] = []
-
-    def keep(url: str) -> str:
-        saved.append(clean_url(url))
-        return f"\x00{len(saved) - 1}\x00"
-
-    def link(match: re.Match[str]) -> str:
-        title, url = match.group(1).strip(), match.group(2)
-        short = clean_url(url)
-        bare = short.removeprefix("www.").removeprefix("http://").removeprefix("https://")
-        if not title or title.casefold().removeprefix("www.") in (short.casefold(), bare.casefold()):
-            return keep(url)
-        return f"{title} : {keep(url)}"
-
-    text = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)[^)]*\)", lambda m: m.group(1), text)
-    text = re.sub(r"\[([^\]]*)\]\(([^)\s]+)[^)]*\)", link, text)
-    text = re.sub(r"<(https?://[^>\s]+)>", lambda m: keep(m.group(1)), text)
-    text = _URL.sub(lambda m: keep(m.group(0)), text)
-    text = re.sub(r"```.*?```", lambda m: m.group(0).strip("`"), text, flags=re.S)
-    text = re.sub(r"`([^`]*)`", r"\1", text)
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text, flags=re.S)
-    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
-    text = re.sub(r"(?<![\w_])_(?!\s)(.+?)(?<!\s)_(?![\w_])", r"\1", text)
-    text = re.sub(r"~~(.+?)~~", r"\1", text)
-    lines = []
-    for line in text.splitlines():
-        line = re.sub(r"^\s{0,3}#{1,6}\s*", "", line)
-        line = re.sub(r"^\s{0,3}>\s?", "", line)
-        line = re.sub(r"^\s*[*+]\s+", "- ", line)
-        if re.fullmatch(r"\s*([-*_]\s*){3,}", line):
-            continue
-        line = re.sub(r"[ \t]+", " ", line).strip()
-        if line:
-            lines.append(line)
-    text = "\n".join(lines)
-    return re.sub(r"\x00(\d+)\x00", lambda m: saved[int(m.group(1))], text)
+    """Plain text from the small Markdown our replies use (bot.markdown); links become 'title : short URL'."""
+    return plain_text(text, sms_link)
 
 
 # Signs GSM-7 lacks, said in words before transliteration ("n° 1" would become "n 1").

@@ -69,49 +69,52 @@
     return a;
   }
 
-  /* ---------- safe Markdown subset: paragraphs, line breaks, lists, bold, italics, links ---------- */
-  var INLINE = /\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|(^|[\s(])_([^_\n]+)_(?![A-Za-z0-9])|\*([^*\n]+)\*|(https?:\/\/[^\s<>()"]*[^\s<>()".,;:!?'])/g;
-  function inline(text, parent) {
-    var last = 0, m, re = new RegExp(INLINE.source, "g");
-    while ((m = re.exec(text))) {
-      var start = m.index + (m[4] ? m[4].length : 0);
-      parent.appendChild(document.createTextNode(text.slice(last, start)));
-      if (m[1]) {
-        var url = safeUrl(m[2]);
-        parent.appendChild(url ? link(m[1], url) : document.createTextNode(m[1]));
-      } else if (m[3]) inline(m[3], parent.appendChild(el("strong")));
-      else if (m[5]) inline(m[5], parent.appendChild(el("em")));
-      else if (m[6]) inline(m[6], parent.appendChild(el("em")));
-      else parent.appendChild(link(m[7], m[7]));
-      last = re.lastIndex;
-    }
-    parent.appendChild(document.createTextNode(text.slice(last)));
-  }
-  function markdown(text, parent) {
-    String(text).replace(/\r/g, "").split(/\n\s*\n/).forEach(function (block) {
-      var list = null, para = null;
-      block.split("\n").forEach(function (line) {
-        var item = /^\s*(?:([-*•])|(\d+)[.)])\s+(.*)$/.exec(line);
-        if (item) {
-          var tag = item[1] ? "ul" : "ol";
-          if (!list || list.tagName.toLowerCase() !== tag) {
-            list = parent.appendChild(el(tag));
-            if (item[2] && item[2] !== "1") list.start = +item[2];
-          }
-          para = null;
-          inline(item[3], list.appendChild(el("li")));
-        } else if (line.trim()) {
-          list = null;
-          if (para) para.appendChild(el("br"));
-          else para = parent.appendChild(el("p"));
-          inline(line, para);
-        }
-      });
+  /* ---------- replies: the server reads their Markdown once (bot/markdown.py) and sends its parts ---------- */
+  function inlines(nodes, parent) {
+    nodes.forEach(function (n) {
+      if (typeof n === "string") parent.appendChild(document.createTextNode(n));
+      else if (n.type === "link") {
+        var url = safeUrl(n.href);
+        parent.appendChild(url ? link(n.text, url) : document.createTextNode(n.text));
+      } else if (n.type === "strong" || n.type === "em") inlines(n.children || [], parent.appendChild(el(n.type)));
     });
   }
-  function plain(text) {
-    return String(text || "").replace(/\[([^\]]+)\]\([^)]*\)/g, "$1").replace(/[*_]{1,2}([^*_\n]+)[*_]{1,2}/g, "$1");
+  function lines(list, parent) {
+    list.forEach(function (line, i) { if (i) parent.appendChild(el("br")); inlines(line, parent); });
   }
+  /* In a list item, lines follow one another without paragraph spacing. */
+  function blocks(parts, parent, inItem) {
+    parts.forEach(function (b, i) {
+      if (b.type === "list") {
+        var list = parent.appendChild(el(b.ordered ? "ol" : "ul"));
+        if (b.ordered && b.start > 1) list.start = b.start;
+        (b.items || []).forEach(function (item) { blocks(item, list.appendChild(el("li")), true); });
+      } else if (b.type === "paragraph") {
+        if (!inItem) lines(b.lines || [], parent.appendChild(el("p")));
+        else {
+          if (i && parts[i - 1].type === "paragraph") parent.appendChild(el("br"));
+          lines(b.lines || [], parent);
+        }
+      }
+    });
+  }
+  /* A message saved in this tab before parts existed: its text, as typed, in paragraphs. */
+  function paragraphs(text, parent) {
+    String(text).replace(/\r/g, "").split(/\n[ \t]*\n/).forEach(function (block) {
+      if (block.trim()) lines(block.trim().split("\n").map(function (l) { return [l]; }), parent.appendChild(el("p")));
+    });
+  }
+  function words(nodes) {
+    return nodes.map(function (n) { return typeof n === "string" ? n : n.type === "link" ? n.text : words(n.children || []); }).join("");
+  }
+  function partsText(parts) {
+    return parts.map(function (b) {
+      return b.type === "list" ? (b.items || []).map(function (item, n) { return (b.ordered ? b.start + n + ". " : "") + partsText(item); }).join("\n")
+        : (b.lines || []).map(words).join("\n");
+    }).join("\n");
+  }
+  /* What a message says, without its marks. */
+  function plain(msg) { return msg.parts ? partsText(msg.parts) : String(msg.text || ""); }
 
   /* ---------- the widget's DOM ---------- */
   var host = el("aside", "numecrivain");
@@ -304,7 +307,8 @@
       var author = add(el("p", "nc-author" + (prevWho === who && who === "bot" ? " nc-sr" : ""), speaker(msg)), hiddenText(" :"));
       add(item, author);
     }
-    if (who === "bot" || who === "agent") markdown(msg.text || "", bubble);
+    if ((who === "bot" || who === "agent") && msg.parts) blocks(msg.parts, bubble);
+    else if (who === "bot" || who === "agent") paragraphs(msg.text || "", bubble);
     else add(bubble, el("p", null, msg.text));
     if (msg.places) add(bubble, placeCards(msg.places));
     if (bubble.firstChild) add(item, bubble);
@@ -357,7 +361,7 @@
   function spokenTurn(msgs) {
     var parts = [], who = null, choices = [], places = 0;
     msgs.forEach(function (m) {
-      var text = plain(m.text).replace(/\s*\n\s*/g, " ").trim();
+      var text = plain(m).replace(/\s*\n\s*/g, " ").trim();
       if (m.who !== who && speaker(m)) text = speaker(m) + " : " + text;
       who = m.who;
       if (text) parts.push(text);
@@ -369,7 +373,7 @@
     var whole = parts.join(" ") + tail;
     if (whole.length <= SPOKEN_MAX) return whole;
     /* Too long to hear at once: the subject and the size of the answer, to be read in the list of messages. */
-    var first = msgs[0], subject = plain(first.text).split("\n")[0].split(/\s:\s|[.!?](?:\s|$)/)[0].trim();
+    var first = msgs[0], subject = plain(first).split("\n")[0].split(/\s:\s|[.!?](?:\s|$)/)[0].trim();
     if (subject.length > 90) subject = subject.slice(0, 90).replace(/\s+\S*$/, "") + "…";
     var by = first.who === "agent" ? (first.agent || "Un conseiller") : ROBOT;
     return by + " a répondu : " + subject + ", " + msgs.length + (msgs.length > 1 ? " parties" : " partie") +
@@ -445,6 +449,7 @@
     var byAgent = data.from === "agent" && !notice && data.handoff_ended !== true && data.agent !== ROBOT;
     var msg = { id: typeof data.id === "string" ? data.id : uid(), who: notice ? "note" : byAgent ? "agent" : "bot", text: "" };
     if (typeof data.text === "string") msg.text = data.text;
+    if (msg.text && Array.isArray(data.parts)) msg.parts = data.parts;
     if (byAgent && typeof data.agent === "string") msg.agent = data.agent.slice(0, 80);
     var buttons = data.quick_replies || data.buttons;
     if (buttons && buttons.length) {
@@ -473,6 +478,7 @@
   function withCards(prev, id, places) {
     known[id] = true;
     prev.text = prev.text.split("\n").filter(function (line) { return !/^\s*\d+[.)]\s|^\s{2,}\S/.test(line); }).join("\n");
+    if (prev.parts) prev.parts = prev.parts.filter(function (b) { return !(b.type === "list" && b.ordered); });
     prev.places = places;
     save();
     var old = log.querySelector('[data-id="' + prev.id + '"]');
