@@ -10,17 +10,64 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.channels.sms.config import sms_gateway_configured, uses_fake_gateway
+from pydantic import Field, ValidationError
+
+from bot.channels.sms.config import SmsSettings, sms_gateway_configured, uses_fake_gateway
 from bot.db import upgrade as upgrade_database
+from bot.handoff.config import HandoffConfig
 from bot.paths import MODELS_DIR, PROJECT_ROOT, VAR_DIR
+from bot.privacy.retention import RetentionPolicy
 from bot.service_auth import WeakSecretError, require_strong_secret
-from bot.settings import _local_secret, get_settings, private_var_dir
+from bot.settings import (
+    EnvironmentSettings,
+    ListenSettings,
+    Settings,
+    TrackerSettings,
+    get_settings,
+    local_secret,
+    private_var_dir,
+)
 
 BIN = Path(sys.executable).parent
+SHARED_SECRETS = ("RASA_API_TOKEN", "NUMECRIVAIN_ACTIONS_TOKEN", "NUMECRIVAIN_INTERNAL_TOKEN")
+
+
+class RestartSettings(EnvironmentSettings):
+    """How the supervisor restarts a service that died (defaults suit a laptop and a small server)."""
+
+    restart_backoff_seconds: float = Field(default=1.0, gt=0, env="NUMECRIVAIN_RESTART_BACKOFF_SECONDS")
+    restart_max_backoff_seconds: float = Field(default=30.0, gt=0, env="NUMECRIVAIN_RESTART_MAX_BACKOFF_SECONDS")
+    restart_stable_seconds: float = Field(default=120.0, gt=0, env="NUMECRIVAIN_RESTART_STABLE_SECONDS")
+    restart_max_quick_deaths: int = Field(default=5, gt=0, env="NUMECRIVAIN_RESTART_MAX_QUICK_DEATHS")
+
+
+def start_up_problem(env: Mapping[str, str]) -> str | None:
+    """Why the services must not start with this environment (a weak secret, a setting that does not fit)."""
+    try:
+        for name in SHARED_SECRETS:
+            require_strong_secret(name, env[name])
+        for section in (Settings, ListenSettings, TrackerSettings, HandoffConfig, SmsSettings, RetentionPolicy,
+                        RestartSettings):
+            section.from_environ(env)  # each names the variable that does not fit
+    except (WeakSecretError, ValidationError) as exc:
+        return str(exc)
+    return None
+
+
+def ready_message(heading: str, web: str, rasa: str, sms: str, extra: str = "") -> str:
+    """What `make run` and `make run-prod` print once every service answers."""
+    return (f"\n{heading}\n"
+            f"  Chat web et démonstration : {web}/\n"
+            f"  Console des agents :        {web}/agents\n"
+            f"  Secrétariats de mairie :    {web}/secretariat\n"
+            f"  Canal REST :                {rasa}/webhooks/rest/webhook\n"
+            f"  {sms}\n"
+            f"{extra}"
+            "Ctrl-C arrête tout.\n")
 
 
 @dataclass(frozen=True)
@@ -65,8 +112,8 @@ def service_env(ports: Ports) -> dict[str, str]:
         PYTHONPATH=str(PROJECT_ROOT),
     )
     # The SMS channel and the fake gateway share the webhook key; the pepper pseudonymises numbers.
-    env.update(SMS_WEBHOOK_SIGNING_KEY=_local_secret("SMS_WEBHOOK_SIGNING_KEY"),
-               NUMECRIVAIN_SMS_PEPPER=_local_secret("NUMECRIVAIN_SMS_PEPPER"))
+    env.update(SMS_WEBHOOK_SIGNING_KEY=local_secret("SMS_WEBHOOK_SIGNING_KEY"),
+               NUMECRIVAIN_SMS_PEPPER=local_secret("NUMECRIVAIN_SMS_PEPPER"))
     if uses_fake_gateway(env):
         env.update(SMS_FAKE_GATEWAY_PORT=str(ports.sms_gateway),
                    SMS_BOT_WEBHOOK_URL=f"http://localhost:{ports.rasa}/webhooks/sms/android")
@@ -75,19 +122,18 @@ def service_env(ports: Ports) -> dict[str, str]:
 
 def endpoints_file() -> str:
     """SQLite tracker store by default; PostgreSQL when TRACKER_DIALECT says so."""
-    return "endpoints.postgres.yml" if os.environ.get("TRACKER_DIALECT", "sqlite") != "sqlite" else "endpoints.yml"
+    return "endpoints.postgres.yml" if TrackerSettings().dialect != "sqlite" else "endpoints.yml"
 
 
 def commands(ports: Ports, model: Path, environ: dict[str, str] | None = None) -> dict[str, list[str]]:
     """The command line of each long-running service: no secret on any of them (`ps` shows them all)."""
-    environ = dict(os.environ) if environ is None else environ
+    listen = ListenSettings.from_environ(environ)
     python = str(BIN / "python")
     services = {
-        "actions": [python, "-m", "bot.action_server", "--port", str(ports.actions),
-                    "--host", environ.get("ACTIONS_HOST", "127.0.0.1")],
+        "actions": [python, "-m", "bot.action_server", "--port", str(ports.actions), "--host", listen.actions_host],
         "rasa": [
             python, "-m", "bot.rasa_server", "--model", str(model), "--port", str(ports.rasa),
-            "--interface", environ.get("RASA_INTERFACE", "127.0.0.1"),
+            "--interface", listen.rasa_interface,
             "--enable-api", "--cors", "*",
             "--credentials", "credentials.yml", "--endpoints", endpoints_file(),
         ],
@@ -165,12 +211,10 @@ class Supervisor:
     @classmethod
     def from_environment(cls) -> Supervisor:
         """Limits from NUMECRIVAIN_RESTART_* (defaults suit a laptop and a small server)."""
-        return cls(
-            base_backoff=float(os.environ.get("NUMECRIVAIN_RESTART_BACKOFF_SECONDS", 1.0)),
-            max_backoff=float(os.environ.get("NUMECRIVAIN_RESTART_MAX_BACKOFF_SECONDS", 30.0)),
-            stable_seconds=float(os.environ.get("NUMECRIVAIN_RESTART_STABLE_SECONDS", 120.0)),
-            max_quick_deaths=int(os.environ.get("NUMECRIVAIN_RESTART_MAX_QUICK_DEATHS", 5)),
-        )
+        settings = RestartSettings()
+        return cls(base_backoff=settings.restart_backoff_seconds, max_backoff=settings.restart_max_backoff_seconds,
+                   stable_seconds=settings.restart_stable_seconds,
+                   max_quick_deaths=settings.restart_max_quick_deaths)
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
         """Start one service in the project folder."""
@@ -234,86 +278,120 @@ def _stop_on_signal(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--shell", action="store_true", help="talk to the bot in this terminal")
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
-    parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
-    parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
-    parser.add_argument("--sms-gateway-port", type=int, default=int(os.environ.get("SMS_FAKE_GATEWAY_PORT", 9090)))
-    args = parser.parse_args(argv)
-    ports = Ports(args.rasa_port, args.actions_port, args.web_port, args.sms_gateway_port)
-    private_var_dir()
-    try:
-        model = model_path()
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"Numécrivain: {exc}", file=sys.stderr)
-        return 1
-    env = service_env(ports)
-    try:
-        for name in ("RASA_API_TOKEN", "NUMECRIVAIN_ACTIONS_TOKEN", "NUMECRIVAIN_INTERNAL_TOKEN"):
-            require_strong_secret(name, env[name])
-    except WeakSecretError as exc:
-        print(f"Numécrivain: {exc}", file=sys.stderr)
-        return 1
-    try:  # once, before any service: they then find the schema ready and never race to create it
-        upgrade_database(env["NUMECRIVAIN_DB_URL"])
-    except Exception as exc:  # any failure here must stop the start, with a clear line
-        print(f"Numécrivain: the project database could not be migrated ({type(exc).__name__}: {exc}).",
-              file=sys.stderr)
-        return 1
-    supervisor = Supervisor.from_environment()
+def run_until_stopped(start: Callable[[], int | None], tick: Callable[[], None], stop: Callable[[], None],
+                      period: float, failures: tuple[type[Exception], ...] = ()) -> int:
+    """`make run` and `make run-prod`: start, then tick until Ctrl-C or SIGTERM (exit 0) or a failure (exit 1).
+
+    `start` may end the run early with an exit code; whatever happens, `stop` is called.
+    """
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGINT, _stop_on_signal)
-    started = time.monotonic()
     try:
-        cmds = commands(ports, model, env)
-        supervisor.start("actions", cmds["actions"], env)
-        if args.shell:
-            wait_until_up(f"http://localhost:{ports.actions}/health", 120)
-            shell = [str(BIN / "rasa"), "shell", "--model", str(model), "--endpoints", endpoints_file()]
-            return subprocess.call(shell, cwd=PROJECT_ROOT, env=env)
-        if env.get("SANIC_WORKERS", "1").strip() not in ("", "1") and not env.get("NUMECRIVAIN_REDIS_URL"):
-            print("Numécrivain: several Rasa workers (SANIC_WORKERS) without NUMECRIVAIN_REDIS_URL: REST is fine, "
-                  "but an agent's message may miss a web chat held by another worker, and the parts of a long SMS "
-                  "may not be joined: for those, use make run-prod.", file=sys.stderr, flush=True)
-        supervisor.start("rasa", cmds["rasa"], env)
-        supervisor.start("web", cmds["web"], env)
-        if "sms-gateway" in cmds:
-            supervisor.start("sms-gateway", cmds["sms-gateway"], env)
-        elif not sms_gateway_configured(env):
-            print("Numécrivain: no SMS gateway configured (SMS_GATEWAY_URL or TWILIO_*): SMS replies will NOT be "
-                  "sent. For a local demo, start with SMS_FAKE_GATEWAY=1.", file=sys.stderr, flush=True)
-        ready = all(
-            wait_until_up(url, supervisor=supervisor)
-            for url in (f"http://localhost:{ports.actions}/health", f"http://localhost:{ports.rasa}/",
-                        f"http://localhost:{ports.web}/healthz",
-                        *([f"http://localhost:{ports.sms_gateway}/health"] if "sms-gateway" in cmds else []))
-        )
-        sms_gateway_line = (f"  Passerelle SMS factice :    http://localhost:{ports.sms_gateway}/messages\n"
-                            if "sms-gateway" in cmds else "")
-        if ready:
-            print(
-                f"\nNumécrivain est prêt en {time.monotonic() - started:.0f} s.\n"
-                f"  Chat web et démonstration : http://localhost:{ports.web}/\n"
-                f"  Console des agents :        http://localhost:{ports.web}/agents\n"
-                f"  Secrétariats de mairie :    http://localhost:{ports.web}/secretariat\n"
-                f"  Canal REST :                http://localhost:{ports.rasa}/webhooks/rest/webhook\n"
-                f"  SMS (make sms) :            http://localhost:{ports.rasa}/webhooks/sms/android\n"
-                f"{sms_gateway_line}"
-                "Ctrl-C arrête tout.\n",
-                flush=True,
-            )
+        code = start()
+        if code is not None:
+            return code
         while True:
-            supervisor.check()
-            time.sleep(0.5)
+            tick()
+            time.sleep(period)
     except GaveUpError:
+        return 1  # the supervisor has said which service and why
+    except failures as exc:
+        print(f"Numécrivain: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nArrêt de Numécrivain...", flush=True)
         return 0
     finally:
-        supervisor.stop()
+        stop()
+
+
+class StartUpError(Exception):
+    """What stops `make run` before any service starts, said in one line."""
+
+
+def _arguments(argv: list[str] | None, settings: Settings, listen: ListenSettings,
+               sms: SmsSettings) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shell", action="store_true", help="talk to the bot in this terminal")
+    parser.add_argument("--rasa-port", type=int, default=listen.rasa_port)
+    parser.add_argument("--actions-port", type=int, default=listen.actions_port)
+    parser.add_argument("--web-port", type=int, default=settings.web_port)
+    parser.add_argument("--sms-gateway-port", type=int, default=sms.fake_gateway_port)
+    return parser.parse_args(argv)
+
+
+def _prepare(argv: list[str] | None) -> tuple[argparse.Namespace, Ports, Path, dict[str, str]]:
+    """Settings, ports, model and environment checked, and the database migrated: StartUpError otherwise."""
+    private_var_dir()
+    try:
+        args = _arguments(argv, get_settings(), ListenSettings(), SmsSettings())
+        ports = Ports(args.rasa_port, args.actions_port, args.web_port, args.sms_gateway_port)
+        model = model_path()
+        env = service_env(ports)
+    except (ValidationError, FileNotFoundError, ValueError) as exc:
+        raise StartUpError(str(exc)) from exc
+    problem = start_up_problem(env)
+    if problem:
+        raise StartUpError(problem)
+    try:  # once, before any service: they then find the schema ready and never race to create it
+        upgrade_database(env["NUMECRIVAIN_DB_URL"])
+    except Exception as exc:  # any failure here must stop the start, with a clear line
+        raise StartUpError(f"the project database could not be migrated ({type(exc).__name__}: {exc}).") from exc
+    return args, ports, model, env
+
+
+def _warn_about_setup(env: dict[str, str]) -> None:
+    """Say what will not work with this configuration (the services still start)."""
+    if env.get("SANIC_WORKERS", "1").strip() not in ("", "1") and not env.get("NUMECRIVAIN_REDIS_URL"):
+        print("Numécrivain: several Rasa workers (SANIC_WORKERS) without NUMECRIVAIN_REDIS_URL: REST is fine, "
+              "but an agent's message may miss a web chat held by another worker, and the parts of a long SMS "
+              "may not be joined: for those, use make run-prod.", file=sys.stderr, flush=True)
+
+
+def _start_services(args: argparse.Namespace, ports: Ports, model: Path, env: dict[str, str],
+                    supervisor: Supervisor, started: float) -> int | None:
+    """Start every service and say where they are; the shell's exit code with --shell, None otherwise."""
+    cmds = commands(ports, model, env)
+    supervisor.start("actions", cmds["actions"], env)
+    if args.shell:
+        wait_until_up(f"http://localhost:{ports.actions}/health", 120)
+        shell = [str(BIN / "rasa"), "shell", "--model", str(model), "--endpoints", endpoints_file()]
+        return subprocess.call(shell, cwd=PROJECT_ROOT, env=env)
+    _warn_about_setup(env)
+    supervisor.start("rasa", cmds["rasa"], env)
+    supervisor.start("web", cmds["web"], env)
+    if "sms-gateway" in cmds:
+        supervisor.start("sms-gateway", cmds["sms-gateway"], env)
+    elif not sms_gateway_configured(env):
+        print("Numécrivain: no SMS gateway configured (SMS_GATEWAY_URL or TWILIO_*): SMS replies will NOT be "
+              "sent. For a local demo, start with SMS_FAKE_GATEWAY=1.", file=sys.stderr, flush=True)
+    ready = all(
+        wait_until_up(url, supervisor=supervisor)
+        for url in (f"http://localhost:{ports.actions}/health", f"http://localhost:{ports.rasa}/",
+                    f"http://localhost:{ports.web}/healthz",
+                    *([f"http://localhost:{ports.sms_gateway}/health"] if "sms-gateway" in cmds else []))
+    )
+    sms_gateway_line = (f"  Passerelle SMS factice :    http://localhost:{ports.sms_gateway}/messages\n"
+                        if "sms-gateway" in cmds else "")
+    if ready:
+        rasa = f"http://localhost:{ports.rasa}"
+        print(ready_message(f"Numécrivain est prêt en {time.monotonic() - started:.0f} s.",
+                            f"http://localhost:{ports.web}", rasa,
+                            f"SMS (make sms) :            {rasa}/webhooks/sms/android", sms_gateway_line),
+              flush=True)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args, ports, model, env = _prepare(argv)
+    except StartUpError as exc:
+        print(f"Numécrivain: {exc}", file=sys.stderr)
+        return 1
+    supervisor = Supervisor.from_environment()
+    started = time.monotonic()
+    return run_until_stopped(lambda: _start_services(args, ports, model, env, supervisor, started),
+                             supervisor.check, supervisor.stop, period=0.5)
 
 
 if __name__ == "__main__":

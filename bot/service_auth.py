@@ -35,14 +35,19 @@ def bearer_header(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None for any other header (or none)."""
+    scheme, _, value = (authorization or "").partition(" ")
+    token = value.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def bearer_matches(authorization: str | None, secret: str) -> bool:
     """True when the Authorization header carries exactly this secret (constant-time comparison)."""
-    if not secret or not authorization:
+    token = bearer_token(authorization)
+    if not secret or token is None:
         return False
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(value.strip().encode(), secret.encode())
+    return hmac.compare_digest(token.encode(), secret.encode())
 
 
 def rasa_api_token(secret: str, now: float | None = None) -> str:
@@ -60,11 +65,11 @@ def rasa_api_headers(secret: str) -> dict[str, str]:
 
 def rasa_api_authorised(headers: Mapping[str, str], secret: str) -> bool:
     """True when a request carries a valid admin JWT for this secret (used by stand-ins of Rasa in tests)."""
-    scheme, _, token = (headers.get("Authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(headers.get("Authorization"))
+    if token is None:
         return False
     try:
-        payload = jwt.decode(token.strip(), secret, algorithms=[RASA_JWT_METHOD])
+        payload = jwt.decode(token, secret, algorithms=[RASA_JWT_METHOD])
     except jwt.PyJWTError:
         return False
     return (payload.get("user") or {}).get("role") == "admin"

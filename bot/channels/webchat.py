@@ -3,7 +3,8 @@
 On top of Rasa's socket.io channel, the widget (bot/web/static/widget/) relies on:
 - a session token the server issues and signs (bot.channels.sessions); the socket that asked for it is bound to
   its conversation, and messages go to that conversation whatever they claim;
-- every bot message carrying an ``id`` (the widget drops a message it already shows);
+- every bot message carrying an ``id`` (the widget drops a message it already shows), and its text read once into
+  ``parts`` (bot.markdown) that the widget turns into DOM nodes;
 - one bot message per reply (Rasa splits text on blank lines, which breaks Markdown lists);
 - custom payloads sent as ``{"custom": {...}}`` (Rasa 3.6 passes them to ``emit`` as keyword arguments);
 - user messages acknowledged once handled (with the renewed token), and a resent ``metadata.message_id``
@@ -27,14 +28,13 @@ On top of Rasa's socket.io channel, the widget (bot/web/static/widget/) relies o
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import math
 import os
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeGuard
 
 from rasa.core.channels.channel import UserMessage
@@ -59,8 +59,10 @@ from bot.handoff.live import TypingGate
 from bot.handoff.resident_push import ResidentPush
 from bot.handoff.survey import reply_to_button
 from bot.handoff.transcript import SYSTEM_AUTHOR
+from bot.markdown import to_parts
 from bot.resilience import SERVICE_UNAVAILABLE_TEXT
 from bot.security.ratelimit import CLIENT_METADATA_KEY, allow_async, client_metadata_value
+from bot.service_auth import bearer_matches
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -217,6 +219,14 @@ class SeenMessages:
         self._seen.pop((session_id, message_id), None)
 
 
+def with_parts(message: dict[str, Any]) -> dict[str, Any]:
+    """The message with ``parts`` next to its ``text``: the widget builds its bubble from them, never from HTML."""
+    text = message.get("text")
+    if isinstance(text, str) and text:
+        message["parts"] = to_parts(text)
+    return message
+
+
 class WebChatOutput(SocketIOOutput):
     """Sends each bot reply as one identified socket.io message to the session's room."""
 
@@ -229,11 +239,11 @@ class WebChatOutput(SocketIOOutput):
         return "webchat"
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
-        message = {"id": uuid.uuid4().hex, **response}
+        message = with_parts({"id": uuid.uuid4().hex, **response})
         await self.sio.emit(self.bot_message_evt, message, room=socket_id)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        """One bubble per reply: the widget renders the Markdown paragraphs itself."""
+        """One bubble per reply, its Markdown read here into parts the widget shows (bot.markdown)."""
         await self._send_message(recipient_id, {"text": text.strip()})
 
     async def send_text_with_buttons(
@@ -292,189 +302,250 @@ class WebChatInput(SocketIOInput):
         shared = redis_url()
         if shared is not None:
             share_rooms_through_redis(sio, shared)
-        online_rooms = Presence(sio, self.namespace or "/", shared)
-        signer = self.signer = self.signer or SessionSigner()
-        seen = SeenMessages()
         namespace = self.namespace or "/"
-
-        async def bind(sid: str, session: WebSession) -> None:
-            previous = self.sessions.get(sid)
-            if previous is not None and previous.sender_id != session.sender_id:
-                await sio.leave_room(sid, previous.sender_id, namespace=namespace)
-                await online_rooms.left(previous.sender_id, sid)
-            self.sessions[sid] = session
-            await sio.enter_room(sid, session.sender_id, namespace=namespace)  # Rasa 3.6 forgets this await
-            await online_rooms.joined(session.sender_id, sid)
-
-        async def session_request(sid: str, data: dict[str, Any] | None) -> None:
-            """Rejoin a session whose signed token is valid, else start a new one; the token is renewed."""
-            data = data if isinstance(data, dict) else {}
-            session = signer.verify(data.get("session_id"))
-            if session is None:
-                address = socket_address(sio, sid, self.namespace)
-                if address is not None and not await allow_async("webchat_session", address, SESSIONS_PER_ADDRESS,
-                                                                  PER_SECONDS):
-                    await sio.emit("session_refused", {"text": SLOW_DOWN_TEXT}, room=sid, namespace=namespace)
-                    return
-                session = signer.issue()
-            else:
-                session = signer.renew(session)
-            await bind(sid, session)
-            await sio.emit("session_confirm", session.token, room=sid, namespace=namespace)
-
-        async def disconnect(sid: str, *_: Any) -> None:
-            session = self.sessions.pop(sid, None)
-            if session is not None:
-                await online_rooms.left(session.sender_id, sid)
-
-        async def allowed(sid: str, sender_id: str) -> bool:
-            address = socket_address(sio, sid, self.namespace)
-            if address is not None and not await allow_async("webchat_address", address, MESSAGES_PER_ADDRESS,
-                                                             PER_SECONDS):
-                return False
-            return await allow_async("webchat_conversation", sender_id, MESSAGES_PER_CONVERSATION, PER_SECONDS)
-
-        async def answer(sid: str, session: WebSession, data: dict[str, Any], metadata: dict[str, Any],
-                         message_id: str | None) -> dict[str, Any]:
-            """One user message handed to Rasa; the return value is the socket.io acknowledgement."""
-            sender_id = session.sender_id
-            output = WebChatOutput(sio, self.bot_message_evt, self.offered)
-            if not await allowed(sid, sender_id):
-                await output.send_text_message(sender_id, SLOW_DOWN_TEXT)
-                return {"handled": False, "error": "rate_limited"}
-            session = signer.renew(session)
-            self.sessions[sid] = session
-            text = data.get("message")
-            text = text if isinstance(text, str) else ""
-            if is_too_long(text, MAX_MESSAGE_CHARS):
-                reply = too_long_reply()
-                await output.send_text_with_buttons(sender_id, reply.text, [b.as_dict() for b in reply.buttons])
-                return {"handled": True, "too_long": True, "session_id": session.token}
-            if metadata.get("button"):  # a survey answer is recorded here, before the NLU (no intent needed)
-                thanks = await reply_to_button(sender_id, text)
-                if thanks is not None:
-                    await output.send_text_message(sender_id, thanks)
-                    return {"handled": True, "session_id": session.token}
-            text = text_for_rasa(text, clicked=bool(metadata.get("button")), sender_id=sender_id,
-                                 offered=self.offered)
-            address = socket_address(sio, sid, self.namespace)
-            if address is not None:  # stamped by us, never by the client: per-address limits on handoffs
-                metadata[CLIENT_METADATA_KEY] = client_metadata_value(address)
-            try:
-                await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
-                                                 metadata=metadata, message_id=message_id))
-            except Exception:  # the person is told, the widget may resend; the log line has no text
-                logger.exception("Web chat message not handled")
-                if message_id is not None:
-                    seen.forget(sender_id, message_id)
-                await output.send_text_message(sender_id, SERVICE_UNAVAILABLE_TEXT)
-                return {"handled": False, "error": "unavailable", "session_id": session.token}
-            return {"handled": True, "session_id": session.token}
-
-        async def handle_message(sid: str, data: dict[str, Any] | None) -> dict[str, Any]:
-            """Hand the message to Rasa once; the return value is the socket.io acknowledgement."""
-            session = self.sessions.get(sid)
-            if session is None:
-                logger.info("Web chat message on a socket without a session ignored.")
-                return {"handled": False, "error": "no_session"}
-            data = data if isinstance(data, dict) else {}
-            sender_id = session.sender_id
-            metadata = clean_metadata(data.get(self.metadata_key) if self.metadata_key else None)
-            message_id = metadata.get("message_id")
-            if message_id is not None:
-                if not seen.first_time(sender_id, message_id):
-                    if not await seen.answered(sender_id, message_id):
-                        return {"handled": False, "error": "unavailable", "session_id": session.token}
-                    return {"handled": True, "duplicate": True}
-                seen.started(sender_id, message_id)
-            try:
-                return await answer(sid, session, data, metadata, message_id)
-            finally:
-                if message_id is not None:
-                    seen.finished(sender_id, message_id)
-
-        @webhook.route("/agent_message", methods=["POST"])
-        async def agent_message(request: Request) -> response.HTTPResponse:
-            """Relay an agent's message to the person's open chat, marked as coming from a person."""
-            expected = f"Bearer {get_settings().internal_token}"
-            if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
-                return response.json({"error": "unauthorized"}, status=401)
-            if len(request.body or b"") > MAX_AGENT_BODY_BYTES:
-                return response.json({"error": "body too large"}, status=413)
-            try:
-                body = json.loads(request.body or b"null")
-            except ValueError:
-                body = None
-            if not isinstance(body, dict):
-                return response.json({"error": "a JSON object is expected"}, status=400)
-            sender_id, text, agent = body.get("sender_id"), body.get("text"), body.get("agent") or "Conseiller"
-            if not _valid_id(sender_id, MAX_SENDER_ID_CHARS) or not isinstance(text, str) or not text.strip() \
-                    or not isinstance(agent, str):
-                return response.json({"error": "sender_id, text and agent (strings) are expected"}, status=400)
-            message: dict[str, Any] = {
-                "id": uuid.uuid4().hex,
-                "text": text.strip()[:MAX_AGENT_MESSAGE_CHARS],
-                "from": AGENT_EVENT_FROM,
-                "agent": agent.strip()[:80],
-            }
-            buttons = body.get("buttons")
-            if isinstance(buttons, list) and buttons:  # choices under the message (the satisfaction survey)
-                message["quick_replies"] = [
-                    {"content_type": "text", "title": b["title"][:80], "payload": b["payload"][:64]}
-                    for b in buttons[:5]
-                    if isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)
-                ]
-            if body.get("kind") == "notice":  # news of the service (who joined): the handoff goes on
-                message["kind"] = "notice"
-            elif agent == SYSTEM_AUTHOR:  # the bot's closing words: the person is back with the bot
-                message["handoff_ended"] = True
-                self.offered.forget(sender_id)
-            await sio.emit(self.bot_message_evt, message, room=sender_id, namespace=namespace)
-            online = await online_rooms.online(sender_id)
-            return response.json({"delivered": True, "online": online})
-
-        @webhook.route("/presence", methods=["GET"])
-        async def presence(request: Request) -> response.HTTPResponse:
-            """Whether the person has the chat open now (for the agents' "still connected" sign)."""
-            expected = f"Bearer {get_settings().internal_token}"
-            if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
-                return response.json({"error": "unauthorized"}, status=401)
-            sender_id = request.args.get("sender_id")
-            if not _valid_id(sender_id, MAX_SENDER_ID_CHARS):
-                return response.json({"error": "sender_id is expected"}, status=400)
-            online = await online_rooms.online(sender_id)
-            return response.json({"online": online})
-
-        typing_gate, pusher = TypingGate(), ResidentPush()
-
-        async def resident_typing(sid: str, *_: Any) -> dict[str, Any]:
-            """The person is typing (the fact only, never the text): pushed to the agent's console, at most once
-            every 2 s per conversation; the portal drops it when no handoff is open."""
-            session = self.sessions.get(sid)
-            if session is None:
-                return {"sent": False, "error": "no_session"}
-            if not typing_gate.allow(session.sender_id):
-                return {"sent": False, "error": "rate_limited"}
-            return {"sent": await pusher.typing(session.sender_id)}
-
-        @webhook.route("/agent_typing", methods=["POST"])
-        async def agent_typing(request: Request) -> response.HTTPResponse:
-            """Show « <agent> écrit… » in the person's open chat (the portal sends the name, never the text)."""
-            expected = f"Bearer {get_settings().internal_token}"
-            if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected.encode()):
-                return response.json({"error": "unauthorized"}, status=401)
-            try:
-                body = json.loads(request.body or b"null") if len(request.body or b"") <= MAX_FRAME_BYTES else None
-            except ValueError:
-                body = None
-            sender_id, agent = (body.get("sender_id"), body.get("agent")) if isinstance(body, dict) else (None, None)
-            if not _valid_id(sender_id, MAX_SENDER_ID_CHARS) or not isinstance(agent, str) or not agent.strip():
-                return response.json({"error": "sender_id and agent (strings) are expected"}, status=400)
-            await sio.emit("agent_typing", {"agent": agent.strip()[:80]}, room=sender_id, namespace=namespace)
-            return response.json({"delivered": True})
-
-        sio.on("typing", namespace=self.namespace)(resident_typing)
-        sio.on("session_request", namespace=self.namespace)(session_request)
-        sio.on("disconnect", namespace=self.namespace)(disconnect)
-        sio.on(self.user_message_evt, namespace=self.namespace)(handle_message)
+        online_rooms = Presence(sio, namespace, shared)
+        self.signer = self.signer or SessionSigner()
+        sockets = WebChatSockets(self, sio, namespace, online_rooms, on_new_message)
+        relay = AgentRelay(sio, namespace, self.bot_message_evt, online_rooms, self.offered)
+        webhook.add_route(internal_only(relay.agent_message), "/agent_message", methods=["POST"],
+                          name="agent_message")
+        webhook.add_route(internal_only(relay.presence), "/presence", methods=["GET"], name="presence")
+        webhook.add_route(internal_only(relay.agent_typing), "/agent_typing", methods=["POST"], name="agent_typing")
+        sio.on("typing", namespace=self.namespace)(sockets.resident_typing)
+        sio.on("session_request", namespace=self.namespace)(sockets.session_request)
+        sio.on("disconnect", namespace=self.namespace)(sockets.disconnect)
+        sio.on(self.user_message_evt, namespace=self.namespace)(sockets.handle_message)
         return webhook
+
+
+class WebChatSockets:
+    """The socket.io events of one channel: sessions, the person's messages and typing."""
+
+    def __init__(self, channel: WebChatInput, sio: Any, namespace: str, online_rooms: Presence,
+                 on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        assert channel.signer is not None
+        self.channel = channel
+        self.sio = sio
+        self.namespace = namespace
+        self.online_rooms = online_rooms
+        self.on_new_message = on_new_message
+        self.signer: SessionSigner = channel.signer
+        self.sessions = channel.sessions
+        self.seen = SeenMessages()
+        self.typing_gate, self.pusher = TypingGate(), ResidentPush()
+
+    def output(self) -> WebChatOutput:
+        return WebChatOutput(self.sio, self.channel.bot_message_evt, self.channel.offered)
+
+    async def bind(self, sid: str, session: WebSession) -> None:
+        previous = self.sessions.get(sid)
+        if previous is not None and previous.sender_id != session.sender_id:
+            await self.sio.leave_room(sid, previous.sender_id, namespace=self.namespace)
+            await self.online_rooms.left(previous.sender_id, sid)
+        self.sessions[sid] = session
+        await self.sio.enter_room(sid, session.sender_id, namespace=self.namespace)  # Rasa 3.6 forgets this await
+        await self.online_rooms.joined(session.sender_id, sid)
+
+    async def session_request(self, sid: str, data: dict[str, Any] | None) -> None:
+        """Rejoin a session whose signed token is valid, else start a new one; the token is renewed."""
+        data = data if isinstance(data, dict) else {}
+        session = self.signer.verify(data.get("session_id"))
+        if session is None:
+            address = socket_address(self.sio, sid, self.namespace)
+            if address is not None and not await allow_async("webchat_session", address, SESSIONS_PER_ADDRESS,
+                                                              PER_SECONDS):
+                await self.sio.emit("session_refused", {"text": SLOW_DOWN_TEXT}, room=sid, namespace=self.namespace)
+                return
+            session = self.signer.issue()
+        else:
+            session = self.signer.renew(session)
+        await self.bind(sid, session)
+        await self.sio.emit("session_confirm", session.token, room=sid, namespace=self.namespace)
+
+    async def disconnect(self, sid: str, *_: Any) -> None:
+        session = self.sessions.pop(sid, None)
+        if session is not None:
+            await self.online_rooms.left(session.sender_id, sid)
+
+    async def allowed(self, sid: str, sender_id: str) -> bool:
+        address = socket_address(self.sio, sid, self.namespace)
+        if address is not None and not await allow_async("webchat_address", address, MESSAGES_PER_ADDRESS,
+                                                         PER_SECONDS):
+            return False
+        return await allow_async("webchat_conversation", sender_id, MESSAGES_PER_CONVERSATION, PER_SECONDS)
+
+    async def answered_before_rasa(self, output: WebChatOutput, sender_id: str, text: str,
+                                   metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """A message answered here without Rasa (too long, a survey answer): its acknowledgement, else None."""
+        if is_too_long(text, MAX_MESSAGE_CHARS):
+            reply = too_long_reply()
+            await output.send_text_with_buttons(sender_id, reply.text, [b.as_dict() for b in reply.buttons])
+            return {"handled": True, "too_long": True}
+        if metadata.get("button"):  # a survey answer is recorded here, before the NLU (no intent needed)
+            thanks = await reply_to_button(sender_id, text)
+            if thanks is not None:
+                await output.send_text_message(sender_id, thanks)
+                return {"handled": True}
+        return None
+
+    async def answer(self, sid: str, session: WebSession, data: dict[str, Any], metadata: dict[str, Any],
+                     message_id: str | None) -> dict[str, Any]:
+        """One user message handed to Rasa; the return value is the socket.io acknowledgement."""
+        sender_id = session.sender_id
+        output = self.output()
+        if not await self.allowed(sid, sender_id):
+            await output.send_text_message(sender_id, SLOW_DOWN_TEXT)
+            return {"handled": False, "error": "rate_limited"}
+        session = self.signer.renew(session)
+        self.sessions[sid] = session
+        text = data.get("message")
+        text = text if isinstance(text, str) else ""
+        done = await self.answered_before_rasa(output, sender_id, text, metadata)
+        if done is not None:
+            return {**done, "session_id": session.token}
+        text = text_for_rasa(text, clicked=bool(metadata.get("button")), sender_id=sender_id,
+                             offered=self.channel.offered)
+        address = socket_address(self.sio, sid, self.namespace)
+        if address is not None:  # stamped by us, never by the client: per-address limits on handoffs
+            metadata[CLIENT_METADATA_KEY] = client_metadata_value(address)
+        try:
+            await self.on_new_message(UserMessage(text, output, sender_id, input_channel=self.channel.name(),
+                                                  metadata=metadata, message_id=message_id))
+        except Exception:  # the person is told, the widget may resend; the log line has no text
+            logger.exception("Web chat message not handled")
+            if message_id is not None:
+                self.seen.forget(sender_id, message_id)
+            await output.send_text_message(sender_id, SERVICE_UNAVAILABLE_TEXT)
+            return {"handled": False, "error": "unavailable", "session_id": session.token}
+        return {"handled": True, "session_id": session.token}
+
+    async def handle_message(self, sid: str, data: dict[str, Any] | None) -> dict[str, Any]:
+        """Hand the message to Rasa once; the return value is the socket.io acknowledgement."""
+        session = self.sessions.get(sid)
+        if session is None:
+            logger.info("Web chat message on a socket without a session ignored.")
+            return {"handled": False, "error": "no_session"}
+        data = data if isinstance(data, dict) else {}
+        sender_id = session.sender_id
+        key = self.channel.metadata_key
+        metadata = clean_metadata(data.get(key) if key else None)
+        message_id = metadata.get("message_id")
+        if message_id is not None:
+            if not self.seen.first_time(sender_id, message_id):
+                if not await self.seen.answered(sender_id, message_id):
+                    return {"handled": False, "error": "unavailable", "session_id": session.token}
+                return {"handled": True, "duplicate": True}
+            self.seen.started(sender_id, message_id)
+        try:
+            return await self.answer(sid, session, data, metadata, message_id)
+        finally:
+            if message_id is not None:
+                self.seen.finished(sender_id, message_id)
+
+    async def resident_typing(self, sid: str, *_: Any) -> dict[str, Any]:
+        """The person is typing (the fact only, never the text): pushed to the agent's console, at most once
+        every 2 s per conversation; the portal drops it when no handoff is open."""
+        session = self.sessions.get(sid)
+        if session is None:
+            return {"sent": False, "error": "no_session"}
+        if not self.typing_gate.allow(session.sender_id):
+            return {"sent": False, "error": "rate_limited"}
+        return {"sent": await self.pusher.typing(session.sender_id)}
+
+
+Handler = Callable[[Request], Awaitable[response.HTTPResponse]]
+
+
+def internal_only(handler: Handler) -> Callable[[Request], Coroutine[Any, Any, response.HTTPResponse]]:
+    """A route only our own services may call (the portal): the internal token, else 401."""
+
+    async def checked(request: Request) -> response.HTTPResponse:
+        if not bearer_matches(request.headers.get("Authorization"), get_settings().internal_token):
+            return response.json({"error": "unauthorized"}, status=401)
+        return await handler(request)
+
+    return checked
+
+
+def _json_object(request: Request, limit: int) -> dict[str, Any] | None:
+    """The request's JSON object, or None (too large, not JSON, not an object)."""
+    if len(request.body or b"") > limit:
+        return None
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def agent_chat_message(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The chat message an agent's relay request describes, or None when it is malformed."""
+    sender_id, text, agent = body.get("sender_id"), body.get("text"), body.get("agent") or "Conseiller"
+    if not _valid_id(sender_id, MAX_SENDER_ID_CHARS) or not isinstance(text, str) or not text.strip() \
+            or not isinstance(agent, str):
+        return None
+    message: dict[str, Any] = {
+        "id": uuid.uuid4().hex,
+        "text": text.strip()[:MAX_AGENT_MESSAGE_CHARS],
+        "from": AGENT_EVENT_FROM,
+        "agent": agent.strip()[:80],
+    }
+    with_parts(message)
+    buttons = body.get("buttons")
+    if isinstance(buttons, list) and buttons:  # choices under the message (the satisfaction survey)
+        message["quick_replies"] = [
+            {"content_type": "text", "title": b["title"][:80], "payload": b["payload"][:64]}
+            for b in buttons[:5]
+            if isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)
+        ]
+    if body.get("kind") == "notice":  # news of the service (who joined): the handoff goes on
+        message["kind"] = "notice"
+    elif agent == SYSTEM_AUTHOR:  # the bot's closing words: the person is back with the bot
+        message["handoff_ended"] = True
+    return message
+
+
+class AgentRelay:
+    """What the portal sends to a person's open chat: an agent's words, « … écrit », and whether they are there."""
+
+    def __init__(self, sio: Any, namespace: str, bot_message_evt: str, online_rooms: Presence,
+                 offered: OfferedPayloads) -> None:
+        self.sio = sio
+        self.namespace = namespace
+        self.bot_message_evt = bot_message_evt
+        self.online_rooms = online_rooms
+        self.offered = offered
+
+    async def agent_message(self, request: Request) -> response.HTTPResponse:
+        """Relay an agent's message to the person's open chat, marked as coming from a person."""
+        if len(request.body or b"") > MAX_AGENT_BODY_BYTES:
+            return response.json({"error": "body too large"}, status=413)
+        body = _json_object(request, MAX_AGENT_BODY_BYTES)
+        if body is None:
+            return response.json({"error": "a JSON object is expected"}, status=400)
+        message = agent_chat_message(body)
+        if message is None:
+            return response.json({"error": "sender_id, text and agent (strings) are expected"}, status=400)
+        sender_id = body["sender_id"]
+        if message.get("handoff_ended"):
+            self.offered.forget(sender_id)
+        await self.sio.emit(self.bot_message_evt, message, room=sender_id, namespace=self.namespace)
+        online = await self.online_rooms.online(sender_id)
+        return response.json({"delivered": True, "online": online})
+
+    async def presence(self, request: Request) -> response.HTTPResponse:
+        """Whether the person has the chat open now (for the agents' "still connected" sign)."""
+        sender_id = request.args.get("sender_id")
+        if not _valid_id(sender_id, MAX_SENDER_ID_CHARS):
+            return response.json({"error": "sender_id is expected"}, status=400)
+        online = await self.online_rooms.online(sender_id)
+        return response.json({"online": online})
+
+    async def agent_typing(self, request: Request) -> response.HTTPResponse:
+        """Show « <agent> écrit… » in the person's open chat (the portal sends the name, never the text)."""
+        body = _json_object(request, MAX_FRAME_BYTES) or {}
+        sender_id, agent = body.get("sender_id"), body.get("agent")
+        if not _valid_id(sender_id, MAX_SENDER_ID_CHARS) or not isinstance(agent, str) or not agent.strip():
+            return response.json({"error": "sender_id and agent (strings) are expected"}, status=400)
+        await self.sio.emit("agent_typing", {"agent": agent.strip()[:80]}, room=sender_id, namespace=self.namespace)
+        return response.json({"delivered": True})

@@ -13,6 +13,7 @@ import io
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import phonenumbers
 from frictionless import Resource, Schema
 from sqlalchemy.future import Engine
 
-from bot.geo.communes import CommuneDirectory, get_commune_directory
+from bot.geo.communes import Commune, CommuneDirectory, get_commune_directory
 from bot.paths import KNOWLEDGE_DIR
 from bot.places import store
 from bot.places.hours import BrokenOpeningHours, Hours
@@ -168,6 +169,30 @@ def _coordinate(value: str, low: float, high: float) -> float | None:
     return number if low <= number <= high and number != 0 else None
 
 
+def _row_commune(insee: str, name: str, postcode: str, directory: CommuneDirectory) -> Commune | None:
+    """The one MEL commune a row names (INSEE code, then name, then postcode), or None when unsure."""
+    commune = directory.by_insee(insee)
+    if commune is None:
+        found = directory.find(name) if name else []
+        if len(found) > 1 and postcode:
+            found = [c for c in found if postcode in c.postcodes] or found
+        commune = found[0] if len(found) == 1 else None
+    if commune is None and postcode:
+        communes = directory.by_postcode(postcode)
+        commune = communes[0] if len(communes) == 1 else None
+    return commune
+
+
+def _readable_hours(horaires: str, issue: Callable[[str, str], None]) -> bool:
+    """Whether the opening hours parse; unreadable ones are reported and shown as unknown."""
+    try:
+        Hours.parse(horaires)
+    except BrokenOpeningHours as error:
+        issue("horaires", f"horaires illisibles « {horaires[:80]} » ({error}) : affichés comme inconnus")
+        return False
+    return True
+
+
 def _build_place(position: int, row: dict[str, str], errors: list[tuple[str, str, str]],
                  directory: CommuneDirectory, report: ImportReport) -> Place | None:
     """One Place from one CSV row, or None (and a rejection) when the row is unusable."""
@@ -213,25 +238,13 @@ def _build_place(position: int, row: dict[str, str], errors: list[tuple[str, str
         if not get(required):
             issue(required, "champ obligatoire vide")
 
-    horaires, valid_hours = get("horaires"), True
-    try:
-        Hours.parse(horaires)
-    except BrokenOpeningHours as error:
-        valid_hours = False
-        issue("horaires", f"horaires illisibles « {horaires[:80]} » ({error}) : affichés comme inconnus")
+    horaires = get("horaires")
+    valid_hours = _readable_hours(horaires, issue)
 
     latitude, longitude = _coordinate(get("latitude"), -90, 90), _coordinate(get("longitude"), -180, 180)
     precision = "lieu"
     if latitude is None or longitude is None:
-        commune = directory.by_insee(get("code_insee"))
-        if commune is None:
-            found = directory.find(get("commune")) if get("commune") else []
-            if len(found) > 1 and get("code_postal"):
-                found = [c for c in found if get("code_postal") in c.postcodes] or found
-            commune = found[0] if len(found) == 1 else None
-        if commune is None and get("code_postal"):
-            communes = directory.by_postcode(get("code_postal"))
-            commune = communes[0] if len(communes) == 1 else None
+        commune = _row_commune(get("code_insee"), get("commune"), get("code_postal"), directory)
         if commune is None:
             issue("latitude", f"sans coordonnées, et la commune « {get('commune')} » n'est pas une commune "
                               "de la MEL connue : lieu impossible à placer", rejected=True)
