@@ -111,9 +111,9 @@ async def channel_latency(turns: int) -> None:
 
 async def stack_latency(turns: int, rasa_url: str, gateway_url: str) -> None:
     """Real turns through the running stack (`make run`): includes NLU, actions and the 2 s coalescing window."""
-    from bot.settings import _local_secret
+    from bot.settings import local_secret
 
-    key = _local_secret("SMS_WEBHOOK_SIGNING_KEY")
+    key = local_secret("SMS_WEBHOOK_SIGNING_KEY")
     questions = ["jai perdu ma cni", "aide au logement", "carte vitale perdue", "AIDE", "passeport"]
     latencies: list[float] = []
     segments: list[int] = []

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from rasa_sdk import utils as sdk_utils
@@ -21,7 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.service_auth import WeakSecretError, bearer_matches, require_strong_secret
-from bot.settings import get_settings
+from bot.settings import ListenSettings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +57,13 @@ def create_action_app(secret: str, actions_package: str = "actions") -> Sanic:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Numécrivain's action server (private, authenticated)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
-    parser.add_argument("--host", default=os.environ.get("ACTIONS_HOST", "127.0.0.1"),
+    listen = ListenSettings()
+    parser.add_argument("--port", type=int, default=listen.actions_port)
+    parser.add_argument("--host", default=listen.actions_host,
                         help="127.0.0.1 unless Rasa runs on another machine or container")
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
-    sdk_utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    sdk_utils.configure_colored_logging(listen.log_level)
     sdk_utils.update_sanic_log_level()
     try:
         app = create_action_app(get_settings().actions_token, args.actions)

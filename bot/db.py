@@ -56,6 +56,7 @@ MODEL_MODULES = (
     "bot.channels.sms.store",
     "bot.channels.sms.inbox",
     "bot.secretariat.store",
+    "bot.knowledge.feedback",
     "bot.handoff.store",
     "bot.handoff.accounts",
     "bot.handoff.sessions",

@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from rasa.utils.endpoints import EndpointConfig
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from bot.paths import VAR_DIR
+from bot.settings import TrackerSettings
 
 RETRIES = 3
 
@@ -55,15 +55,9 @@ class ReconnectingRedisLockStore(RedisLockStore):
 BUSY_TIMEOUT_SECONDS = 10.0
 
 
-def default_lock_db(environ: dict[str, str] | None = None) -> Path:
+def default_lock_db(environ: Mapping[str, str] | None = None) -> Path:
     """NUMECRIVAIN_LOCK_DB, else next to the SQLite tracker store (TRACKER_DB), else var/locks.db."""
-    environ = dict(os.environ) if environ is None else environ
-    if environ.get("NUMECRIVAIN_LOCK_DB"):
-        return Path(environ["NUMECRIVAIN_LOCK_DB"])
-    if environ.get("TRACKER_DB") and environ.get("TRACKER_DIALECT", "sqlite") == "sqlite":
-        tracker = Path(environ["TRACKER_DB"])
-        return tracker.with_name(f"{tracker.stem}-locks.db")
-    return VAR_DIR / "locks.db"
+    return TrackerSettings.from_environ(environ).lock_db
 
 
 class SQLiteLockStore(LockStore):

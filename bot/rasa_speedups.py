@@ -37,9 +37,11 @@ import tarfile
 import threading
 import types
 from collections import OrderedDict
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from bot.settings import RasaProcessSettings
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +61,9 @@ KEEPALIVE_SECONDS = 3.0
 PAST_STATES_WALKS = 512
 
 
-def enabled(environ: MutableMapping[str, str] | None = None) -> bool:
-    environ = os.environ if environ is None else environ
-    return environ.get("NUMECRIVAIN_RASA_SPEEDUPS", "1").strip() != "0"
+def enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """The speed-ups are on unless NUMECRIVAIN_RASA_SPEEDUPS=0 (to compare with plain Rasa)."""
+    return RasaProcessSettings.from_environ(environ).speedups
 
 
 def limit_threads(environ: MutableMapping[str, str] | None = None) -> None:
@@ -373,10 +375,9 @@ class _InertTensorFlowFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader)
         return None
 
 
-def skip_tensorflow(model: Path | None, environ: MutableMapping[str, str] | None = None) -> bool:
+def skip_tensorflow(model: Path | None, environ: Mapping[str, str] | None = None) -> bool:
     """Give Rasa an inert TensorFlow when the model runs no TensorFlow component; True when done."""
-    environ = os.environ if environ is None else environ
-    if environ.get("NUMECRIVAIN_SKIP_TENSORFLOW", "1").strip() == "0" or model is None:
+    if not RasaProcessSettings.from_environ(environ).skip_tensorflow or model is None:
         return False
     if any(name.split(".", 1)[0] in TENSORFLOW_PACKAGES for name in sys.modules):
         return False  # already imported: too late, and nothing to save
@@ -441,5 +442,5 @@ def install(argv: Sequence[str] = ()) -> None:
     validate_action_responses_with_cached_schema()
     keep_endpoint_sessions_alive()
     load_spacy_once_without_unused_pipes()
-    if os.environ.get("NUMECRIVAIN_PAST_STATES_WALK", "1").strip() != "0":
+    if RasaProcessSettings().past_states_walk:
         walk_past_states_once()

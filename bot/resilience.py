@@ -19,15 +19,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import Any
 
 from bot.replies import HUMAN_BUTTON, PHONE_HELP, PLACES_BUTTON
+from bot.settings import RasaProcessSettings
 
 logger = logging.getLogger(__name__)
 
 MESSAGE_ID_KEY = "message_id"
-DEFAULT_ACTION_TIMEOUT_SECONDS = 20.0
 ACTION_UNAVAILABLE_TEXT = (
     "Désolé, je ne peux pas vous répondre tout de suite : un de nos services ne répond pas.\n\n"
     f"Sans Internet, vous pouvez appeler {PHONE_HELP}, ou aller dans un lieu "
@@ -46,11 +45,7 @@ _installed = False
 
 def action_timeout_seconds() -> float:
     """How long an action may take before the person gets the apology (NUMECRIVAIN_ACTION_TIMEOUT_SECONDS)."""
-    try:
-        value = float(os.environ.get("NUMECRIVAIN_ACTION_TIMEOUT_SECONDS", DEFAULT_ACTION_TIMEOUT_SECONDS))
-    except ValueError:
-        return DEFAULT_ACTION_TIMEOUT_SECONDS
-    return value if value > 0 else DEFAULT_ACTION_TIMEOUT_SECONDS
+    return RasaProcessSettings().action_timeout_seconds
 
 
 def client_message_id(metadata: Any) -> str | None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -41,12 +40,10 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from bot.privacy import redact_data
+from bot.settings import TrackerSettings
 
 logger = logging.getLogger(__name__)
 
-# A conversation's next turn comes within a minute or two; a few hundred trackers are a few tens of MiB.
-DEFAULT_CACHE_SIZE = 256
-DEFAULT_CACHE_SECONDS = 300.0
 
 
 def redacted_event_data(event: Event) -> dict[str, Any]:
@@ -57,13 +54,6 @@ def redacted_event_data(event: Event) -> dict[str, Any]:
 def redacted(event: Event) -> Event:
     """A copy of an event with personal data masked (kept for callers that need an Event, not a dict)."""
     return Event.from_parameters(redacted_event_data(event)) or event
-
-
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 @dataclass
@@ -123,8 +113,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._check_connections_before_use()
         # Rasa builds its own engine: a database error must not carry the bound values (messages, numbers).
         self.engine.hide_parameters = True
-        self.cache = TrackerCache(int(_env_number("NUMECRIVAIN_TRACKER_CACHE", DEFAULT_CACHE_SIZE)),
-                                  _env_number("NUMECRIVAIN_TRACKER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+        settings = TrackerSettings()
+        self.cache = TrackerCache(settings.cache_size, settings.cache_seconds)
 
     def _tune_sqlite(self) -> None:
         """A pooled engine (Rasa's opens a file per query) with WAL and no fsync per commit."""

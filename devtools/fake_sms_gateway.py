@@ -19,7 +19,6 @@ import argparse
 import itertools
 import json
 import logging
-import os
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -189,20 +188,21 @@ class FakeGateway:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bot.settings import _local_secret
+    from bot.channels.sms.config import SmsSettings
+    from bot.settings import local_secret
 
+    settings = SmsSettings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SMS_FAKE_GATEWAY_PORT", 9090)))
-    parser.add_argument("--webhook-url", default=os.environ.get("SMS_BOT_WEBHOOK_URL",
-                                                                "http://localhost:5005/webhooks/sms/android"))
+    parser.add_argument("--port", type=int, default=settings.fake_gateway_port)
+    parser.add_argument("--webhook-url", default=settings.fake_gateway_webhook_url)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     gateway = FakeGateway(
-        signing_key=_local_secret("SMS_WEBHOOK_SIGNING_KEY"),
+        signing_key=local_secret("SMS_WEBHOOK_SIGNING_KEY"),
         webhook_url=args.webhook_url,
-        username=os.environ.get("SMS_GATEWAY_USERNAME", "numecrivain"),
-        password=os.environ.get("SMS_GATEWAY_PASSWORD", ""),
+        username=settings.gateway_username,
+        password=settings.gateway_password,
     )
     print(f"Passerelle SMS factice sur http://{args.host}:{args.port}/messages", flush=True)
     web.run_app(gateway.app(), host=args.host, port=args.port, access_log=None, print=None)

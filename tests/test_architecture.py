@@ -50,3 +50,8 @@ def test_the_rules_see_the_imports_they_forbid() -> None:
     """The walker finds nested and lazy imports, so a rule cannot pass by seeing nothing."""
     found = {m for f, m in imports("bot") if f == "bot/web/app.py"} | {m for _, m in imports("actions")}
     assert "sanic" in found and "rasa_sdk" in found and "bot.settings" in found
+
+
+def test_the_knowledge_base_never_imports_the_secretariat() -> None:
+    """The secretariat builds on the knowledge base (ranking, answers, reports), never the other way round."""
+    assert [(f, m) for f, m in imports("bot/knowledge") if m.startswith("bot.secretariat")] == []

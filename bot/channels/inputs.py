@@ -47,11 +47,6 @@ def as_typed_text(text: str) -> str:
     return cleaned
 
 
-def is_intent_payload(text: str) -> bool:
-    """True for what Rasa would read as an intent (after its own strip)."""
-    return text.strip().startswith(INTENT_PREFIX)
-
-
 class OfferedPayloads:
     """The button payloads recently sent to each conversation, so a click on one of them is taken as an intent."""
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,6 +36,7 @@ from bot.channels.inputs import (
 )
 from bot.resilience import MESSAGE_ID_KEY, SERVICE_UNAVAILABLE_TEXT
 from bot.security.ratelimit import CLIENT_METADATA_KEY, allow_async, client_metadata_value
+from bot.settings import RasaProcessSettings
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +47,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 64
 # Per client address and per conversation; a person chatting sends a message every few seconds at most.
 PER_ADDRESS_LIMIT, PER_ADDRESS_SECONDS = 120, 60.0
-# NUMECRIVAIN_REST_MESSAGES_PER_MINUTE: only a load test (make bench) holding 100-turn conversations raises it.
-PER_CONVERSATION_LIMIT = int(os.environ.get("NUMECRIVAIN_REST_MESSAGES_PER_MINUTE", "20") or 20)
+PER_CONVERSATION_LIMIT = RasaProcessSettings().rest_messages_per_minute  # NUMECRIVAIN_REST_MESSAGES_PER_MINUTE
 PER_CONVERSATION_SECONDS = 60.0
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import time
 from dataclasses import dataclass
 
-from bot.settings import get_settings
+from bot.settings import RasaProcessSettings, get_settings
 
 SENDER_PREFIX = "web:"
 SESSION_TTL_SECONDS = 60 * 60
@@ -27,7 +26,7 @@ _TOKEN = re.compile(r"([0-9a-f]{32})\.([0-9]{1,12})\.([0-9a-f]{64})")
 
 def session_secret() -> bytes:
     """The key that signs session tokens."""
-    explicit = os.environ.get("NUMECRIVAIN_SESSION_SECRET", "").strip()
+    explicit = RasaProcessSettings().session_secret
     if explicit:
         return explicit.encode()
     internal = get_settings().internal_token.encode()

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from bot.geo.communes import CommuneDirectory, get_commune_directory
-from bot.geo.normalize import strip_accents
 from bot.paths import DATA_DIR
+from bot.text import fold, strip_accents
 
 LOOKUP_PATH = DATA_DIR / "nlu" / "lookups" / "communes.yml"
 POSTCODE_REGEX = r"\b59 ?\d{3}\b"
@@ -20,7 +20,7 @@ def spelling_variants(name: str) -> set[str]:
     """The ways people type a name: with/without accents, hyphens, apostrophes, 'saint' as 'st'."""
     variants = {name}
     for base in list(variants):
-        variants |= {strip_accents(base), base.lower(), strip_accents(base).lower()}
+        variants |= {strip_accents(base), base.lower(), fold(base)}
     for base in list(variants):
         variants.add(base.replace("-", " "))
         variants.add(base.replace("'", " ").replace("’", " "))

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "ʼ": "'"})
+from bot.text import fold, straight_apostrophes
+
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "les": "lez", "les-": "lez"}
-
-
-def strip_accents(text: str) -> str:
-    """The text without diacritics (é -> e) and with œ/æ spelled out."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def name_key(text: str) -> str:
     """Words of a place name, lowercase, accent-free, 'st' -> 'saint', 'lès'/'les' -> 'lez'."""
-    plain = strip_accents(text).lower()
+    plain = fold(straight_apostrophes(text))
     plain = re.sub(r"[^a-z0-9']+", " ", plain)
     words = [_ABBREVIATIONS.get(word, word) for word in plain.replace("'", " ' ").split()]
     return " ".join(words).replace(" ' ", "'").replace(" '", "'").replace("' ", "'").strip("' ")

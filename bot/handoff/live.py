@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -24,22 +23,19 @@ from typing import Any
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from bot.handoff.config import get_handoff_config
+from bot.settings import get_settings
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_POLL_SECONDS = 0.5
 TYPING_EVERY_SECONDS = 2.0  # at most one "is typing" signal per conversation and direction in this time
 TYPING_SHOWN_SECONDS = 5.0  # how long "… écrit…" stays without a new signal (the pages expire it themselves)
-DEFAULT_RESYNC_SECONDS = 30.0
 
 
 def resync_seconds() -> float:
-    """How often an open conversation is re-read from Rasa as a safety net (NUMECRIVAIN_CONSOLE_RESYNC_SECONDS;
-    0 turns it off): the person's messages arrive by push, this only catches a push that was lost."""
-    try:
-        value = float(os.environ.get("NUMECRIVAIN_CONSOLE_RESYNC_SECONDS", "").strip() or DEFAULT_RESYNC_SECONDS)
-    except ValueError:
-        return DEFAULT_RESYNC_SECONDS
-    return max(0.0, value) if value == value else DEFAULT_RESYNC_SECONDS  # NaN: the default
+    """How often an open conversation is re-read from Rasa (NUMECRIVAIN_CONSOLE_RESYNC_SECONDS; 0 turns it off)."""
+    return get_handoff_config().console_resync_seconds
 
 
 FEED_CAPACITY = 200  # pushed items kept for a stream that has not read them yet (older ones: a resync)
@@ -173,7 +169,7 @@ class ConsoleHub:
         """Watch the database for changes made by other processes (and Redis's pushes, when shared)."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._watch())
-        url = os.environ.get("NUMECRIVAIN_REDIS_URL", "").strip()
+        url = get_settings().redis_url
         if url and self.relay is None:
             self.relay = RedisRelay(url, self.dispatch)
             self.relay.start()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any
 from urllib.parse import quote
 
@@ -48,8 +47,7 @@ class ResidentPush:
     def _settings(self) -> tuple[str, str]:
         if self._portal_url is None or self._token is None:
             settings = get_settings()
-            internal = os.environ.get("NUMECRIVAIN_PORTAL_INTERNAL_URL", "").strip()  # behind a proxy: a portal itself
-            self._portal_url = self._portal_url or internal or settings.web_url
+            self._portal_url = self._portal_url or settings.portal_internal_url or settings.web_url
             self._token = self._token or settings.internal_token
         return self._portal_url, self._token
 

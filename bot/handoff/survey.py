@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -23,9 +21,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.future import Engine
 
 from bot.db import ensure_schema, get_engine, metadata
+from bot.handoff.config import get_handoff_config
 from bot.handoff.rasa_api import RasaClient, RasaUnavailableError
 from bot.handoff.store import CLOSED_BY_AGENT, PUSHED, HandoffRequest, project_engine, requests_table, utcnow
 from bot.handoff.transcript import SYSTEM_AUTHOR
+from bot.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ _SMS_WORDS = {"1": YES, "2": PARTLY, "3": NO, "oui": YES, "en partie": PARTLY, "
 
 def survey_enabled() -> bool:
     """The survey is on unless NUMECRIVAIN_HANDOFF_SURVEY=0 (a council may choose not to ask)."""
-    return os.environ.get("NUMECRIVAIN_HANDOFF_SURVEY", "1").strip() != "0"
+    return get_handoff_config().survey
 
 
 def web_buttons() -> list[dict[str, str]]:
@@ -77,9 +77,7 @@ def answer_in_sms(text: str) -> int | None:
     """The answer in an SMS that is only '1', '2', '3', 'oui', 'en partie' or 'non' (accents and case ignored)."""
     if len(text) > 40:
         return None
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return _SMS_WORDS.get(" ".join(folded.split()).strip(" .!?,;:'\"()"))
+    return _SMS_WORDS.get(" ".join(fold(text).split()).strip(" .!?,;:'\"()"))
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import TYPE_CHECKING
 
 from bot.knowledge.model import Case, Procedure
+from bot.text import plain_words
 
 if TYPE_CHECKING:
     from bot.knowledge.question import Question
@@ -16,9 +15,7 @@ MAX_QUESTION_CHARS = 500  # a question longer than this is cut before matching (
 
 def normalise(text: str) -> str:
     """Lower case, no accents, apostrophes and punctuation as spaces: 'Mon fils a 16 ans' -> 'mon fils a 16 ans'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", bare).split())
+    return plain_words(text)
 
 
 def _matches(question: str, phrase: str) -> bool:

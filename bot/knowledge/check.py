@@ -382,10 +382,10 @@ def check_links(procedures: Iterable[Procedure]) -> list[Problem]:
 
 def print_reports(show_all: bool) -> int:
     """List the errors reported by secretariats (open ones, or all)."""
-    from bot.secretariat.reports import list_reports
-    from bot.secretariat.store import secretariat_engine
+    from bot.db import get_engine
+    from bot.knowledge.feedback import list_reports
 
-    reports = list_reports(secretariat_engine(), status=None if show_all else "open")
+    reports = list_reports(get_engine(), status=None if show_all else "open")
     if not reports:
         print("No reported error." if show_all else "No open reported error.")
         return 0
@@ -414,10 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--knowledge-dir", type=Path, default=KNOWLEDGE_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.close_report is not None:
-        from bot.secretariat.reports import close_report
-        from bot.secretariat.store import secretariat_engine
+        from bot.db import get_engine
+        from bot.knowledge.feedback import close_report
 
-        closed = close_report(secretariat_engine(), args.close_report)
+        closed = close_report(get_engine(), args.close_report)
         print(f"Report {args.close_report} closed." if closed else f"No open report {args.close_report}.")
         return 0 if closed else 1
     if args.reports:

@@ -17,7 +17,7 @@ import yaml
 
 from bot.gsm7 import to_gsm7
 from bot.knowledge.model import Contact, Source
-from bot.knowledge.schema import CONTACT_SCHEMA
+from bot.knowledge.schema import CONTACT_SCHEMA, schema_problems, sound_entries
 from bot.paths import KNOWLEDGE_DIR
 
 CONTACTS_FILE = KNOWLEDGE_DIR / "contacts.yml"
@@ -72,12 +72,7 @@ def load_contacts(path: Path = CONTACTS_FILE) -> dict[str, Contact]:
     validator = jsonschema.Draft7Validator(CONTACT_SCHEMA)
     contacts: dict[str, Contact] = {}
     errors: list[str] = []
-    for index, entry in enumerate(entries):
-        label = f"{path.name}[{index}] {entry.get('id', '?') if isinstance(entry, dict) else ''}"
-        problems = [f"{'/'.join(map(str, e.path)) or '(entry)'}: {e.message}" for e in validator.iter_errors(entry)]
-        if problems:
-            errors.extend(f"{label}: {problem}" for problem in problems)
-            continue
+    for label, entry in sound_entries(path.name, entries, lambda entry: schema_problems(validator, entry), errors):
         if entry["id"] in contacts:
             errors.append(f"{label}: duplicate id")
             continue
@@ -168,15 +163,3 @@ def phone_help(contacts: dict[str, Contact] | None = None) -> Contact:
     """The national line to call when the chat cannot help (PHONE_HELP_ID in contacts.yml)."""
     contacts = get_contacts() if contacts is None else contacts
     return contacts[PHONE_HELP_ID]
-
-
-def contact_document(contact: Contact) -> dict[str, Any]:
-    """A contact as JSON-ready data (widget, secretariat), with its sources."""
-    return {
-        "id": contact.id, "name": contact.name, "phone": contact.phone, "hours": contact.hours,
-        "tel": tel_uri(contact.phone) if contact.phone else None,
-        "address": contact.address, "url": contact.url, "text": describe(contact),
-        "unconfirmed": contact.unconfirmed,
-        "verified": contact.verified.isoformat() if contact.verified else None,
-        "sources": [{"title": s.title, "url": s.url, "seen": s.seen.isoformat()} for s in contact.sources],
-    }

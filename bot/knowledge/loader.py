@@ -14,7 +14,7 @@ import yaml
 from bot.gsm7 import is_gsm7
 from bot.knowledge.contacts import dates_to_text, source_from_dict
 from bot.knowledge.model import Case, Link, Procedure
-from bot.knowledge.schema import PROCEDURE_SCHEMA
+from bot.knowledge.schema import PROCEDURE_SCHEMA, schema_problems, sound_entries
 from bot.paths import PROCEDURES_DIR
 
 
@@ -25,8 +25,7 @@ class KnowledgeError(ValueError):
 def _problems(entry: Any) -> list[str]:
     """Every way an entry breaks the schema or the SMS rules, in words."""
     entry = dates_to_text(entry)
-    validator = jsonschema.Draft7Validator(PROCEDURE_SCHEMA)
-    problems = [f"{'/'.join(map(str, e.path)) or '(entry)'}: {e.message}" for e in validator.iter_errors(entry)]
+    problems = schema_problems(jsonschema.Draft7Validator(PROCEDURE_SCHEMA), entry)
     if isinstance(entry, dict) and isinstance(entry.get("sms"), str) and not is_gsm7(entry["sms"]):
         problems.append("sms: contains characters outside GSM-7")
     for index, case in enumerate(entry.get("cases") or [] if isinstance(entry, dict) else []):
@@ -83,12 +82,7 @@ def load_procedures(files: Iterable[Path]) -> dict[str, Procedure]:
         if not isinstance(entries, list):
             errors.append(f"{path.name}: must be a list of procedures")
             continue
-        for index, entry in enumerate(entries):
-            label = f"{path.name}[{index}] {entry.get('id', '?') if isinstance(entry, dict) else ''}"
-            problems = _problems(entry)
-            if problems:
-                errors.extend(f"{label}: {problem}" for problem in problems)
-                continue
+        for label, entry in sound_entries(path.name, entries, _problems, errors):
             if entry["id"] in procedures:
                 errors.append(f"{label}: duplicate id (also in {procedures[entry['id']].source_file})")
                 continue

@@ -51,11 +51,11 @@ class Reports:
 
 
 def read_reports(database_url: str | None = None) -> Reports:
-    """Every secretariat report (open and done), through bot.secretariat.reports; none when no database exists."""
+    """Every secretariat report (open and done); none when no database exists."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.secretariat.reports import list_reports
-    from bot.secretariat.store import secretariat_engine
+    from bot.db import get_engine
+    from bot.knowledge.feedback import list_reports
     from bot.settings import get_settings
 
     url = database_url or get_settings().database_url
@@ -64,7 +64,7 @@ def read_reports(database_url: str | None = None) -> Reports:
         if path and path != ":memory:" and not Path(path).exists():
             return Reports()  # no database yet: nothing was reported (and nothing is created here)
     try:
-        found = list_reports(secretariat_engine(url), status=None)
+        found = list_reports(get_engine(url), status=None)
     except SQLAlchemyError as exc:
         return Reports(unavailable=f"base de données illisible ({type(exc).__name__})")
     grouped: dict[str, list[ReportedError]] = defaultdict(list)
@@ -140,7 +140,7 @@ def build_report(out_dir: Path, today: date, procedures_dir: Path = PROCEDURES_D
         written.append(path)
         rows.append({**page, "page": _page_name(procedure),
                      "open_reports": sum(1 for r in page["reports"] if r.status == "open")})
-    from bot.secretariat.reports import NEED_PROCEDURE_ID
+    from bot.knowledge.feedback import NEED_PROCEDURE_ID
 
     index = out_dir / "index.html"
     index.write_text(env.get_template("index.html.j2").render(

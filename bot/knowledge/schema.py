@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import jsonschema
 
 PLACES = [
     "mairie", "france_services", "prefecture", "en_ligne", "caf", "cpam", "impots", "france_travail",
@@ -125,3 +128,20 @@ CONTACT_SCHEMA: dict[str, Any] = {
         "sources": {"type": "array", "items": _source_schema(CONTACT_FIELDS), "minItems": 1},
     },
 }
+
+
+def schema_problems(validator: jsonschema.Draft7Validator, entry: Any) -> list[str]:
+    """Every way an entry breaks a schema, each with where it is ("steps/2: ...")."""
+    return [f"{'/'.join(map(str, e.path)) or '(entry)'}: {e.message}" for e in validator.iter_errors(entry)]
+
+
+def sound_entries(file_name: str, entries: list[Any], problems_of: Callable[[Any], list[str]],
+                  errors: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The entries of a list file that have no problem, each with its label; the others' problems go to errors."""
+    for index, entry in enumerate(entries):
+        label = f"{file_name}[{index}] {entry.get('id', '?') if isinstance(entry, dict) else ''}"
+        problems = problems_of(entry)
+        if problems:
+            errors.extend(f"{label}: {problem}" for problem in problems)
+        else:
+            yield label, entry

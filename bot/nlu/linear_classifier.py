@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 from typing import Any
 
 import numpy as np
@@ -45,19 +44,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 from bot.nlu.sentence_encoders import SentenceEncoder, load_encoder
+from bot.text import fold
 
 logger = logging.getLogger(__name__)
 
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
 _WORD_PATTERN = r"(?u)\b\w+\b"
 _ARRAYS = "arrays.npz"
 _META = "meta.json"
-
-
-def fold(text: str) -> str:
-    """Lower case, ligatures spelt out, accents removed: "Écrit ŒUVRE" -> "ecrit oeuvre"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_LIGATURES))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def content_words(message: Message) -> tuple[str, np.ndarray | None]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.geo.normalize import strip_accents
 from bot.places.model import Need
 from bot.places.search import SearchCriteria
+from bot.text import fold, straight_apostrophes
 
 _NEED_PATTERNS: dict[Need, re.Pattern[str]] = {
     Need.COMPUTER_ACCESS: re.compile(
@@ -36,7 +36,7 @@ _DAY = re.compile(r"\b(" + "|".join(map(re.escape, _DAYS)) + r")s?\b")
 
 def criteria_from_text(text: str) -> SearchCriteria:
     """Needs and opening time asked for in a French sentence ('ordinateur en libre accès ouvert samedi')."""
-    plain = strip_accents(text or "").lower().replace("’", "'")
+    plain = fold(straight_apostrophes(text or ""))
     needs = {need for need, pattern in _NEED_PATTERNS.items() if pattern.search(plain)}
     if Need.LEARNING in needs and not _ACCESS_WORDS.search(plain):
         needs.discard(Need.COMPUTER_ACCESS)

@@ -9,13 +9,13 @@ from typing import Any
 import phonenumbers
 
 from bot.channels.sms.render import MORE_NOTICE
-from bot.geo.normalize import strip_accents
 from bot.gsm7 import MULTI_SEGMENT_SEPTETS, septets, to_gsm7
 from bot.places.answer import AMBIGUOUS, ASK_LOCATION, OUTSIDE, PlacesAnswer, nearest_france_services
 from bot.places.hours import next_weekday
 from bot.places.model import NEED_LABELS_FR, Need
 from bot.places.search import Match, PlaceIndex, SearchResult
 from bot.replies import HUMAN_BUTTON, PHONE_HELP, SMS_PAGE_BREAK, Button, Reply, is_sms
+from bot.text import fold
 
 NATIONAL_MAP = "https://cartographie.societenumerique.gouv.fr"
 ASK_LOCATION_TEXT = "Dans quelle commune habitez-vous ? Vous pouvez aussi écrire votre code postal."
@@ -157,7 +157,7 @@ def headline(result: SearchResult) -> str:
 
 def of_name(name: str) -> str:
     """'de Seclin', 'd'Armentières', 'd'Interfaces': French elision before a vowel."""
-    return f"d'{name}" if strip_accents(name[:1]).lower() in "aeiouyh" and name[:1] else f"de {name}"
+    return f"d'{name}" if fold(name[:1]) in "aeiouyh" and name[:1] else f"de {name}"
 
 
 def _origin_note(result: SearchResult) -> str:

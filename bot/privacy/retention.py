@@ -13,10 +13,11 @@ import asyncio
 import contextlib
 import logging
 import os
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from pydantic import Field, validator
+from pydantic.fields import ModelField
 from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.future import Engine
 
@@ -33,38 +34,38 @@ from bot.conversation_events import conversation_events
 from bot.db import ensure_schema, get_engine, make_engine
 from bot.handoff.callbacks import callbacks_table
 from bot.handoff.store import OPEN_STATUSES, messages_table, requests_table
+from bot.knowledge.feedback import reports_table
 from bot.privacy.person import overwrite_deleted_rows
 from bot.privacy.redaction import redact_personal_data
-from bot.secretariat.store import reports_table
+from bot.settings import EnvironmentSettings, TrackerSettings
 
 logger = logging.getLogger(__name__)
 MAX_SETTING = 36_500  # a hundred years (days) or 25 days (minutes): beyond, a typo
 
 
-def _positive_number(name: str, default: float) -> float:
-    """A positive number from the environment (days or minutes), else the default."""
-    try:
-        value = float(os.environ.get(name, "").strip() or default)
-    except ValueError:
-        logger.warning("%s is not a number; %s is used.", name, default)
-        return default
-    return value if 0 < value <= MAX_SETTING else default  # also refuses nan and inf
+class RetentionPolicy(EnvironmentSettings):
+    """The retention periods in force (read from the environment when built).
 
+    A value that is not a positive number (or is beyond MAX_SETTING) gives the default with a warning, rather
+    than an error: a typo must never stop the purge of personal data.
+    """
 
-def _setting(suffix: str, default: float) -> float:
-    return _positive_number(f"NUMECRIVAIN_RETENTION_{suffix}", default)
+    conversation_days: float = Field(default=30, env="NUMECRIVAIN_RETENTION_CONVERSATION_DAYS")
+    callback_days: float = Field(default=7, env="NUMECRIVAIN_RETENTION_CALLBACK_DAYS")
+    sms_contact_days: float = Field(default=30, env="NUMECRIVAIN_RETENTION_SMS_CONTACT_DAYS")
+    purge_interval_minutes: float = Field(default=60, env="NUMECRIVAIN_PURGE_INTERVAL_MINUTES")
 
-
-@dataclass(frozen=True)
-class RetentionPolicy:
-    """The retention periods in force (read from the environment when built)."""
-
-    conversation_days: float = field(default_factory=lambda: _setting("CONVERSATION_DAYS", 30))
-    callback_days: float = field(default_factory=lambda: _setting("CALLBACK_DAYS", 7))
-    sms_contact_days: float = field(default_factory=lambda: _setting("SMS_CONTACT_DAYS", 30))
-    purge_interval_minutes: float = field(
-        default_factory=lambda: _positive_number("NUMECRIVAIN_PURGE_INTERVAL_MINUTES", 60)
-    )
+    @validator("*", pre=True)
+    def _positive_or_default(cls, value: Any, field: ModelField) -> Any:  # noqa: N805 (pydantic's validator)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = -1.0
+        if 0 < number <= MAX_SETTING:  # also refuses nan and inf
+            return number
+        logger.warning("%s is not a number of days or minutes in (0, %s]; %s is used.", field.alias, MAX_SETTING,
+                       field.default)
+        return field.default
 
 
 def utcnow() -> datetime:
@@ -74,9 +75,7 @@ def utcnow() -> datetime:
 
 def tracker_engine(url: str | None = None) -> Engine:
     """An engine on Rasa's tracker store (TRACKER_* variables, as endpoints.yml builds it)."""
-    from bot.secretariat.usage import tracker_url_from_env
-
-    return make_engine(url or tracker_url_from_env())
+    return make_engine(url or TrackerSettings().url)
 
 
 def _table_names(engine: Engine) -> set[str]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.model import Procedure
+from bot.text import plain_words
 
 # Words that say nothing about which procedure is meant (accents already removed).
 STOPWORDS = frozenset(
@@ -29,9 +28,7 @@ SATURATION = 6.0  # the raw score at which keyword confidence reaches 0.5
 
 def normalise(text: str) -> str:
     """Lower case, no accents, apostrophes and punctuation as spaces (how people type on a keyboard)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+    return plain_words(text)
 
 
 def _stem(token: str) -> str:

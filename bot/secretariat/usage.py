@@ -25,13 +25,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation_events import conversation_events
 from bot.db import get_engine
 from bot.handoff.figures import chart_blocks, figures_csv, service_figures
-from bot.paths import PROJECT_ROOT
 from bot.privacy import redact_personal_data
 from bot.settings import get_settings
 
@@ -51,23 +49,6 @@ class TrackerUnavailableError(RuntimeError):
 def mask_personal_data(message: str) -> str:
     """The message as the council may read it: personal data masked (bot.privacy), spaces collapsed."""
     return " ".join(redact_personal_data(message).split())
-
-
-def tracker_url_from_env(environ: dict[str, str] | None = None) -> str:
-    """The tracker store URL that endpoints.yml builds from TRACKER_* (or TRACKER_STORE_URL when set)."""
-    env = os.environ if environ is None else environ
-    if env.get("TRACKER_STORE_URL"):
-        return env["TRACKER_STORE_URL"]
-    dialect = env.get("TRACKER_DIALECT") or "sqlite"
-    database = env.get("TRACKER_DB") or "var/tracker.db"
-    if dialect == "sqlite":
-        path = database if os.path.isabs(database) else str(PROJECT_ROOT / database)
-        return f"sqlite:///{path}"
-    port = env.get("TRACKER_PORT")
-    return URL.create(
-        dialect, username=env.get("TRACKER_USER") or None, password=env.get("TRACKER_PASSWORD") or None,
-        host=env.get("TRACKER_HOST") or "localhost", port=int(port) if port else None, database=database,
-    ).render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)

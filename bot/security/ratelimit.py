@@ -16,16 +16,17 @@ import hmac
 import ipaddress
 import logging
 import math
-import os
 import threading
 import time
 
+from pydantic import Field
 from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.future import Engine
 
 from bot import db
+from bot.settings import EnvironmentSettings, local_secret
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,13 @@ _purge_lock = threading.Lock()
 CLIENT_METADATA_KEY = "numecrivain_client"
 
 
+class RateLimitSettings(EnvironmentSettings):
+    """The pepper of the stored keys (else generated once in var/) and the proxies whose X-Forwarded-For we believe."""
+
+    pepper: str = Field(default="", env="NUMECRIVAIN_RATELIMIT_PEPPER")
+    trusted_proxies: str = Field(default="", env="NUMECRIVAIN_TRUSTED_PROXIES")  # IPs or CIDRs, commas
+
+
 class RateLimitError(Exception):
     """A limit was called with a bucket or numbers that make no sense."""
 
@@ -59,14 +67,12 @@ class RateLimitError(Exception):
 def _pepper_for(explicit: str) -> bytes:
     if explicit:
         return explicit.encode()
-    from bot.settings import _local_secret
-
-    return _local_secret("NUMECRIVAIN_RATELIMIT_PEPPER").encode()
+    return local_secret("NUMECRIVAIN_RATELIMIT_PEPPER").encode()
 
 
 def pseudonymise_key(bucket: str, key: str) -> str:
     """The stored form of a key: HMAC-SHA256 with a secret shared by the services, never reversible."""
-    pepper = _pepper_for(os.environ.get("NUMECRIVAIN_RATELIMIT_PEPPER", "").strip())
+    pepper = _pepper_for(RateLimitSettings().pepper)
     return hmac.new(pepper, f"{bucket}\x00{key}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -77,7 +83,7 @@ def client_metadata_value(address: str) -> str:
 
 def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Reverse proxies whose X-Forwarded-For we believe (NUMECRIVAIN_TRUSTED_PROXIES: IPs or CIDRs, commas)."""
-    return trusted_proxies_from(os.environ.get("NUMECRIVAIN_TRUSTED_PROXIES", ""))
+    return trusted_proxies_from(RateLimitSettings().trusted_proxies)
 
 
 def trusted_proxies_from(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -22,6 +22,9 @@ class StopAtFirstStart:
         self.revision_at_start = db.current_revision(db.make_engine(self.url))
         raise KeyboardInterrupt
 
+    def check(self) -> None:
+        """Never reached: the first start stops the run."""
+
     def stop(self) -> None:
         """Nothing was started."""
 

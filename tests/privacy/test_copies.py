@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot.channels.sms.store import NO_NUMBER, SmsStore, sms_contacts
 from bot.db import get_engine
 from bot.handoff.transcript import transcript_from_events
+from bot.knowledge.feedback import reports_table
 from bot.privacy import redact_personal_data
 from bot.secretariat.reports import record_report
-from bot.secretariat.store import reports_table
 from bot.secretariat.tokens import Secretariat
 from bot.secretariat.usage import mask_personal_data
 

@@ -15,8 +15,8 @@ from bot.channels.sms.store import NO_NUMBER, SmsStore, sms_contacts
 from bot.db import get_engine
 from bot.handoff.callbacks import CallbackBook, callbacks_table
 from bot.handoff.store import CLOSED_BY_AGENT, HandoffQueue, messages_table, requests_table
+from bot.knowledge.feedback import reports_table
 from bot.privacy.retention import RetentionPolicy, purge, purge_periodically, tracker_engine
-from bot.secretariat.store import reports_table
 
 NOW = datetime(2026, 12, 2, 12, 0, 0)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 import aiohttp
@@ -83,19 +82,19 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.settings import _local_secret
+    from bot.channels.sms.config import SmsSettings
+    from bot.settings import ListenSettings, local_secret
 
-    rasa_port = os.environ.get("RASA_PORT", "5005")
+    listen, sms = ListenSettings(), SmsSettings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--phone", default=os.environ.get("SMS_DEMO_NUMBER", DEMO_NUMBER))
-    parser.add_argument("--bot-url", default=f"http://localhost:{rasa_port}/webhooks/sms/android")
-    parser.add_argument("--gateway-url", default=os.environ.get(
-        "SMS_GATEWAY_URL", f"http://localhost:{os.environ.get('SMS_FAKE_GATEWAY_PORT', '9090')}"))
+    parser.add_argument("--phone", default=sms.demo_number or DEMO_NUMBER)
+    parser.add_argument("--bot-url", default=f"http://localhost:{listen.rasa_port}/webhooks/sms/android")
+    parser.add_argument("--gateway-url", default=sms.gateway_url or f"http://localhost:{sms.fake_gateway_port}")
     parser.add_argument("--say", action="append", help="send this SMS (repeatable), print the replies, exit")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a first reply")
     args = parser.parse_args(argv)
     args.gateway_url = args.gateway_url.rstrip("/")
-    args.signing_key = _local_secret("SMS_WEBHOOK_SIGNING_KEY")
+    args.signing_key = local_secret("SMS_WEBHOOK_SIGNING_KEY")
     try:
         return asyncio.run(run(args))
     except KeyboardInterrupt:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 import re
-import unicodedata
 
 from bot.replies import HUMAN_PAYLOAD
+from bot.text import fold
 
 HELP_MENU_PAYLOAD = "/help_menu"
 
@@ -32,9 +32,7 @@ _WORDS = {
 
 def normalise(text: str) -> str:
     """Lower case, no accents, no surrounding punctuation or spaces: 'Arrêt !' -> 'arret'."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    folded = re.sub(r"\s+", " ", folded)
+    folded = re.sub(r"\s+", " ", fold(text))
     return folded.strip(" \t\r\n.!?,;:'\"()")
 
 
