@@ -4,7 +4,9 @@
   file, so that the Sanic workers of one machine (SANIC_WORKERS) share it. Each read-modify-write of a lock is
   one SQLite write transaction, so two workers never issue the same ticket or drop each other's.
 - `ReconnectingRedisLockStore` (the production stack, several machines or containers): Rasa's Redis lock store,
-  with a client that reconnects by itself after Redis restarts.
+  with a client that reconnects by itself after Redis restarts, and each read-modify-write of a lock done as one
+  optimistic Redis transaction (WATCH/MULTI, retried when another process changed the lock in between): Rasa's
+  own reads, changes and writes back in separate commands, so two processes could issue the same ticket.
 
 Rasa's own Redis client keeps dead pooled connections after a Redis restart: the first command on each one fails, so
 every Rasa process refuses one more message after Redis is back. Here a command that meets a broken connection
@@ -18,7 +20,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from redis.retry import Retry
 from bot.settings import TrackerSettings
 
 RETRIES = 3
+KEEP, SAVE, DELETE = "keep", "save", "delete"
 
 
 class ReconnectingRedisLockStore(RedisLockStore):
@@ -50,6 +53,61 @@ class ReconnectingRedisLockStore(RedisLockStore):
                        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError])
         self.red = redis.StrictRedis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class,
                                                                          **options))
+
+    def _change(self, conversation_id: str, change: Callable[[TicketLock | None], tuple[str, TicketLock | None, Any]]
+                ) -> Any:
+        """Apply `change` to the stored lock atomically: it returns (KEEP | SAVE | DELETE, the lock, a result)."""
+        key = self.key_prefix + conversation_id
+
+        def attempt(pipe: Any) -> Any:
+            raw = pipe.get(key)
+            what, lock, result = change(TicketLock.from_dict(json.loads(raw)) if raw else None)
+            pipe.multi()
+            if what == SAVE and lock is not None:
+                pipe.set(key, lock.dumps())
+            elif what == DELETE:
+                pipe.delete(key)
+            return result
+
+        try:
+            return self.red.transaction(attempt, key, value_from_callable=True)
+        except redis.exceptions.RedisError as exc:
+            raise LockError(f"Error while changing a lock ({type(exc).__name__}).") from exc
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        def issue(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
+            lock = lock or TicketLock(conversation_id)
+            return SAVE, lock, lock.issue_ticket(lock_lifetime)
+
+        return int(self._change(conversation_id, issue))
+
+    def update_lock(self, conversation_id: str) -> None:
+        def expire(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
+            if lock is None:
+                return KEEP, None, None
+            lock.remove_expired_tickets()
+            return SAVE, lock, None
+
+        self._change(conversation_id, expire)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        def finish(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
+            if lock is None:
+                return KEEP, None, None
+            lock.remove_ticket_for(ticket_number)
+            return SAVE, lock, None
+
+        self._change(conversation_id, finish)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Finish this ticket and drop the lock if nobody waits, in one transaction (no ticket issued between)."""
+        def clean(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
+            if lock is None:
+                return KEEP, None, None
+            lock.remove_ticket_for(ticket_number)
+            return (SAVE if lock.is_someone_waiting() else DELETE), lock, None
+
+        self._change(conversation_id, clean)
 
 
 BUSY_TIMEOUT_SECONDS = 10.0

@@ -1,4 +1,7 @@
-"""The SQLite lock store lets several Sanic workers share conversations: one at a time, in order, none lost."""
+"""The lock stores let several Sanic workers share conversations: one at a time, in order, none lost.
+
+SQLite for one machine; Redis (a throw-away redis-server from Debian's package) for the production stack.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,27 @@ import asyncio
 import json
 import multiprocessing
 import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from rasa.core.lock_store import LockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import SQLiteLockStore, default_lock_db
+from bot.lock_store import ReconnectingRedisLockStore, SQLiteLockStore, default_lock_db
+from bot.prod.stack import free_port
 
 CONVERSATION = "resident-1"
 MESSAGES_PER_WORKER = 12
 
 
-def _worker(db: str, log: str, worker: int, start: multiprocessing.synchronize.Event) -> None:
+def _worker(make_store: Callable[[], LockStore], log: str, worker: int,
+            start: multiprocessing.synchronize.Event) -> None:
     """One Sanic worker's share: its resident's messages, sent one after another without waiting for replies."""
-    store = SQLiteLockStore(db=db)
+    store = make_store()
 
     async def handle(message: int) -> None:
         async with store.lock(CONVERSATION, wait_time_in_seconds=0.005):
@@ -41,11 +50,11 @@ def _worker(db: str, log: str, worker: int, start: multiprocessing.synchronize.E
     asyncio.run(conversation())
 
 
-def test_two_worker_processes_handle_one_conversation_one_turn_at_a_time_in_order(tmp_path: Path) -> None:
-    db, log = str(tmp_path / "locks.db"), str(tmp_path / "turns.log")
+def two_workers_take_turns(make_store: Callable[[], LockStore], log: str) -> None:
+    """Two forked processes share one conversation's messages through the store: checked from the turns' log."""
     context = multiprocessing.get_context("fork")  # as Sanic starts its workers
     start = context.Event()
-    workers = [context.Process(target=_worker, args=(db, log, worker, start)) for worker in (1, 2)]
+    workers = [context.Process(target=_worker, args=(make_store, log, worker, start)) for worker in (1, 2)]
     for process in workers:
         process.start()
     start.set()
@@ -61,7 +70,54 @@ def test_two_worker_processes_handle_one_conversation_one_turn_at_a_time_in_orde
     for worker in (1, 2):
         served = [line["message"] for line in lines[::2] if line["worker"] == worker]
         assert served == list(range(MESSAGES_PER_WORKER)), f"worker {worker} answered out of order"
-    assert SQLiteLockStore(db=db).get_lock(CONVERSATION) is None, "the finished conversation left a lock behind"
+    assert make_store().get_lock(CONVERSATION) is None, "the finished conversation left a lock behind"
+
+
+def test_two_worker_processes_handle_one_conversation_one_turn_at_a_time_in_order(tmp_path: Path) -> None:
+    db = str(tmp_path / "locks.db")
+    two_workers_take_turns(lambda: SQLiteLockStore(db=db), str(tmp_path / "turns.log"))
+
+
+@pytest.fixture
+def redis_port(tmp_path: Path) -> Iterator[int]:
+    """A throw-away redis-server (Debian's package, installed by `make test`), no file written."""
+    program = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    server = subprocess.Popen([program, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        store = ReconnectingRedisLockStore(host="127.0.0.1", port=port)
+        deadline = time.monotonic() + 20
+        while True:  # wait until it answers (polling a condition, not proving anything)
+            try:
+                store.red.ping()
+                break
+            except Exception:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_two_worker_processes_share_one_conversation_through_redis(tmp_path: Path, redis_port: int) -> None:
+    two_workers_take_turns(lambda: ReconnectingRedisLockStore(host="127.0.0.1", port=redis_port),
+                           str(tmp_path / "turns.log"))
+
+
+def test_redis_lock_cleanup_keeps_a_ticket_issued_meanwhile(redis_port: int) -> None:
+    first = ReconnectingRedisLockStore(host="127.0.0.1", port=redis_port)
+    second = ReconnectingRedisLockStore(host="127.0.0.1", port=redis_port)
+    ticket = first.issue_ticket(CONVERSATION)
+    waiting = second.issue_ticket(CONVERSATION)
+    assert waiting == ticket + 1
+    first.cleanup(CONVERSATION, ticket)
+    lock = second.get_lock(CONVERSATION)
+    assert lock is not None and not lock.is_locked(waiting)
+    second.cleanup(CONVERSATION, waiting)
+    assert second.get_lock(CONVERSATION) is None
 
 
 def test_a_ticket_issued_meanwhile_survives_the_cleanup_of_the_previous_turn(tmp_path: Path) -> None:
