@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -56,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Numécrivain: {problem}", file=sys.stderr)
         return 1
     ports = ProdPorts.defaults(args.replicas)
-    ports = ProdPorts(args.port, ports.internal_rasa, ports.internal_actions, ports.postgres, ports.redis, ports.rasa,
-                      ports.actions, ports.web, ports.sms_gateway)
+    ports = dataclasses.replace(ports, public=args.port)
     stack = ProdStack(VAR_DIR / "prod", ports, ProdSecrets.load(), env, replicas=args.replicas,
                       fake_sms_gateway=uses_fake_gateway(env), public_host=args.host)
     started = time.monotonic()

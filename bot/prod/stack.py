@@ -71,13 +71,14 @@ class ProdPorts:
     actions: tuple[int, ...] = (5055, 5056)
     web: tuple[int, ...] = (8080, 8081)
     sms_gateway: int = 9090
+    internal_portal: int = 8079
 
     @classmethod
     def free(cls, replicas: int = 2) -> ProdPorts:
         """Free ports for everything (tests and benchmarks)."""
         return cls(free_port(), free_port(), free_port(), free_port(), free_port(),
                    tuple(free_port() for _ in range(replicas)), (free_port(), free_port()),
-                   (free_port(), free_port()), free_port())
+                   (free_port(), free_port()), free_port(), free_port())
 
     @classmethod
     def defaults(cls, replicas: int) -> ProdPorts:
@@ -116,6 +117,7 @@ def render_nginx(ports: ProdPorts, root: Path, public_host: str = "127.0.0.1",
         "web_servers": servers(ports.web), "action_servers": servers(ports.actions),
         "public_host": public_host, "public_port": str(ports.public),
         "internal_rasa_port": str(ports.internal_rasa), "internal_actions_port": str(ports.internal_actions),
+        "internal_portal_port": str(ports.internal_portal),
         "action_timeout": str(action_timeout), "turn_timeout": str(turn_timeout),
     }
     text = TEMPLATE.read_text(encoding="utf-8")
@@ -248,8 +250,9 @@ class ProdStack:
             NUMECRIVAIN_REDIS_URL=self.redis_url,
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.ports.internal_actions}/webhook",
             RASA_URL=self.internal_rasa_url,
-            # Rasa pushes what a person in a handoff writes to a portal (bot.handoff.resident_push); Redis shares it.
-            NUMECRIVAIN_PORTAL_INTERNAL_URL=f"http://127.0.0.1:{self.ports.web[0]}",
+            # Rasa pushes what a person in a handoff writes to any live portal (bot.handoff.resident_push), through
+            # nginx; Redis shares it with the other portals, where the agent's console may be.
+            NUMECRIVAIN_PORTAL_INTERNAL_URL=f"http://127.0.0.1:{self.ports.internal_portal}",
             NUMECRIVAIN_PUBLIC_CHAT_URL=self.env.get("NUMECRIVAIN_PUBLIC_CHAT_URL", self.public_url),
             TICKET_LOCK_LIFETIME=str(LOCK_LIFETIME_SECONDS),
             NUMECRIVAIN_ACTION_TIMEOUT_SECONDS=str(self.action_timeout + 2),

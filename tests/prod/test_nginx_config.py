@@ -12,7 +12,8 @@ from bot.prod.stack import ProdPorts, render_nginx, require_program
 pytestmark = pytest.mark.prod
 
 PORTS = ProdPorts(public=18000, internal_rasa=15004, internal_actions=15054, postgres=15433, redis=16380,
-                  rasa=(15005, 15006, 15007), actions=(15055, 15056), web=(18080, 18081), sms_gateway=19090)
+                  rasa=(15005, 15006, 15007), actions=(15055, 15056), web=(18080, 18081), sms_gateway=19090,
+                  internal_portal=18079)
 
 
 def rendered(tmp_path: Path) -> Path:
@@ -36,6 +37,7 @@ def test_every_process_is_balanced_and_internal_servers_listen_on_localhost_only
         assert f"server 127.0.0.1:{port} " in text
     assert text.count("server 127.0.0.1:15005 ") == 2  # any process for WebSockets, sticky for long-polling
     assert "listen 127.0.0.1:15004;" in text and "listen 127.0.0.1:15054;" in text
+    assert "listen 127.0.0.1:18079;" in text  # Rasa's pushes reach any live portal, never a fixed one
     assert "listen 127.0.0.1:18000;" in text
     assert "ip_hash;" in text and "proxy_set_header Upgrade $http_upgrade;" in text
     assert "access_log off;" in text and "{{" not in text
