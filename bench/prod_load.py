@@ -198,6 +198,12 @@ class Driver:
         for conversation in conversations:
             self.result.by_channel[conversation.channel] += 1
 
+    async def _before_attempt(self, attempt: int) -> None:
+        """A retry is counted and waits a little longer each time (at most 5 s)."""
+        if attempt:
+            self.result.retries += 1
+            await asyncio.sleep(min(5.0, 0.5 * 2 ** attempt))
+
     def _turn_done(self, started: float) -> None:
         self.result.turns += 1
         self.result.latencies.append(time.monotonic() - started)
@@ -208,9 +214,7 @@ class Driver:
         for text, message_id in zip(conversation.texts, conversation.message_ids, strict=True):
             started = time.monotonic()
             for attempt in range(MAX_ATTEMPTS):
-                if attempt:
-                    self.result.retries += 1
-                    await asyncio.sleep(min(5.0, 0.5 * 2 ** attempt))
+                await self._before_attempt(attempt)
                 try:
                     async with self.session.post(url, json={"sender": conversation.key, "message": text,
                                                             "message_id": message_id}) as response:
@@ -231,9 +235,7 @@ class Driver:
             for text, message_id in zip(conversation.texts, conversation.message_ids, strict=True):
                 started = time.monotonic()
                 for attempt in range(MAX_ATTEMPTS):
-                    if attempt:
-                        self.result.retries += 1
-                        await asyncio.sleep(min(5.0, 0.5 * 2 ** attempt))
+                    await self._before_attempt(attempt)
                     try:
                         if client is None or client.closed:
                             if client is not None:

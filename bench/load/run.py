@@ -393,12 +393,7 @@ def plot(summary: dict[str, Any], out: Path) -> list[Path]:
                       label=f"{name} {pct}")
     axis.set(xscale="log", xlabel="concurrent conversations", ylabel="reply time (ms)",
              title="Reply time against concurrency (REST)")
-    axis.grid(True, alpha=0.3)
-    axis.legend()
-    paths.append(out / "latency_vs_concurrency.png")
-    figure.tight_layout()
-    figure.savefig(paths[-1], dpi=110)
-    plt.close(figure)
+    paths.append(_save(figure, axis, out / "latency_vs_concurrency.png"))
 
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for name, row in summary.items():
@@ -408,13 +403,20 @@ def plot(summary: dict[str, Any], out: Path) -> list[Path]:
     axis.set(xlabel="turn of the conversation", ylabel="median reply time, 5 turns (ms)",
              title="Reply time against conversation length")
     axis.set_ylim(bottom=0)
+    paths.append(_save(figure, axis, out / "latency_vs_turn.png"))
+    return paths
+
+
+def _save(figure: Any, axis: Any, path: Path) -> Path:
+    """Grid, legend, tight layout, written as PNG, then closed."""
+    import matplotlib.pyplot as plt
+
     axis.grid(True, alpha=0.3)
     axis.legend()
-    paths.append(out / "latency_vs_turn.png")
     figure.tight_layout()
-    figure.savefig(paths[-1], dpi=110)
+    figure.savefig(path, dpi=110)
     plt.close(figure)
-    return paths
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

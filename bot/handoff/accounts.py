@@ -19,6 +19,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Table, func, insert, select, update
 from sqlalchemy.engine import Row
@@ -190,18 +191,15 @@ class AgentDirectory:
 
     def by_name(self, name: str) -> Agent | None:
         """The active agent with this name."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(agents_table).where(agents_table.c.name == name, agents_table.c.disabled.is_(False))
-            ).first()
-        return _agent(row) if row else None
+        return self._active(agents_table.c.name == name)
 
     def by_id(self, agent_id: int) -> Agent | None:
         """The active agent with this id."""
+        return self._active(agents_table.c.id == agent_id)
+
+    def _active(self, condition: Any) -> Agent | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(agents_table).where(agents_table.c.id == agent_id, agents_table.c.disabled.is_(False))
-            ).first()
+            row = conn.execute(select(agents_table).where(condition, agents_table.c.disabled.is_(False))).first()
         return _agent(row) if row else None
 
     def set_display_name(self, name: str, display_name: str) -> bool:

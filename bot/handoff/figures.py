@@ -145,15 +145,20 @@ def per_day(rows: list[DayFigures], start: date | None = None, end: date | None 
     for r in rows:
         total = days[r.day]
         total.day = r.day
-        total.requests += r.requests
-        total.answered += r.answered
-        total.abandoned += r.abandoned
-        total.expired += r.expired
-        total.waits += r.waits
-        total.callbacks_done += r.callbacks_done
-        total.callbacks_in_time += r.callbacks_in_time
-        total.survey = _add_counts(total.survey, r.survey)
+        _add_into(total, r)
     return [days[d] for d in sorted(days)]
+
+
+def _add_into(total: DayFigures, r: DayFigures) -> None:
+    """Add one row's counts to a running total."""
+    total.requests += r.requests
+    total.answered += r.answered
+    total.abandoned += r.abandoned
+    total.expired += r.expired
+    total.waits += r.waits
+    total.callbacks_done += r.callbacks_done
+    total.callbacks_in_time += r.callbacks_in_time
+    total.survey = _add_counts(total.survey, r.survey)
 
 
 def _add_counts(a: SurveyCounts, b: SurveyCounts) -> SurveyCounts:
@@ -165,14 +170,7 @@ def per_channel(rows: list[DayFigures]) -> list[DayFigures]:
     channels: dict[str, DayFigures] = {}
     for r in rows:
         total = channels.setdefault(r.channel, DayFigures(date.min, r.channel))
-        total.requests += r.requests
-        total.answered += r.answered
-        total.abandoned += r.abandoned
-        total.expired += r.expired
-        total.waits += r.waits
-        total.callbacks_done += r.callbacks_done
-        total.callbacks_in_time += r.callbacks_in_time
-        total.survey = _add_counts(total.survey, r.survey)
+        _add_into(total, r)
     return [channels[c] for c in sorted(channels)]
 
 
