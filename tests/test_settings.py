@@ -50,7 +50,7 @@ def test_a_given_environment_is_read_alone(monkeypatch: pytest.MonkeyPatch) -> N
 def test_settings_cannot_be_changed_once_read() -> None:
     config = HandoffConfig()
     with pytest.raises(TypeError):
-        config.target = "elsewhere"  # type: ignore[misc]
+        config.target = "elsewhere"
 
 
 def test_retention_falls_back_to_its_default_rather_than_stop_the_purge(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.types import DomainDict
 
 
 def user_event(text: str, intent: str, entities: list[dict[str, Any]] | None = None,
@@ -31,3 +32,8 @@ def make_tracker(text: str = "", intent: str = "greet", *, channel: str = "rest"
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+def empty_domain() -> DomainDict:
+    """A domain with nothing in it: our actions read nothing from it, and rasa-sdk types it as a full DomainDict."""
+    return {"intents": [], "entities": [], "slots": {}, "responses": {}, "actions": [], "forms": {}}

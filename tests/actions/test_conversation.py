@@ -5,21 +5,21 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import ActionHandleFallback
-from tests.trackers import make_tracker
+from tests.trackers import empty_domain, make_tracker
 
 
 async def test_unsure_message_with_a_commune_goes_to_the_places_form() -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("jsuis a st andré", "nlu_fallback",
                            entities=[{"entity": "commune", "value": "st andré", "start": 9, "end": 17}])
-    events = await ActionHandleFallback().run(dispatcher, tracker, {})
+    events = await ActionHandleFallback().run(dispatcher, tracker, empty_domain())
     assert events == [{"event": "followup", "name": "places_form", "timestamp": None}]
     assert dispatcher.messages == []
 
 
 async def test_first_misunderstanding_asks_to_rephrase() -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionHandleFallback().run(dispatcher, make_tracker("zzkx", "nlu_fallback"), {})
+    events = await ActionHandleFallback().run(dispatcher, make_tracker("zzkx", "nlu_fallback"), empty_domain())
     assert events == []
     assert "autrement" in dispatcher.messages[0]["text"]
     assert any(b["payload"] == "/request_human" for b in dispatcher.messages[0]["buttons"])
@@ -44,7 +44,7 @@ async def test_first_misunderstanding_offers_the_likely_procedures_as_buttons() 
         {"name": "procedure_marriage_pacs", "confidence": 0.2},
         {"name": "greet", "confidence": 0.1},
     ]
-    events = await ActionHandleFallback().run(dispatcher, tracker, {})
+    events = await ActionHandleFallback().run(dispatcher, tracker, empty_domain())
     assert events == []
     payloads = [button["payload"] for button in dispatcher.messages[0]["buttons"]]
     assert payloads[0] == "/procedure_marriage_pacs"
@@ -53,11 +53,11 @@ async def test_first_misunderstanding_offers_the_likely_procedures_as_buttons() 
     assert "démarches" in dispatcher.messages[0]["text"]
 
 
-async def test_proposals_that_fail_still_ask_to_rephrase(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_proposals_that_fail_still_ask_to_rephrase(monkeypatch) -> None:
     def broken(*args: object, **kwargs: object) -> list[str]:
         raise RuntimeError("knowledge base unavailable")
 
     monkeypatch.setattr("bot.understanding.proposals.propose_procedures", broken)
     dispatcher = CollectingDispatcher()
-    await ActionHandleFallback().run(dispatcher, make_tracker("carte d'identité ?", "nlu_fallback"), {})
+    await ActionHandleFallback().run(dispatcher, make_tracker("carte d'identité ?", "nlu_fallback"), empty_domain())
     assert "autrement" in dispatcher.messages[0]["text"]

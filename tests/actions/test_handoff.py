@@ -15,7 +15,7 @@ from bot.handoff.phone_checks import PhoneChecks
 from bot.handoff.store import HandoffQueue
 from bot.paths import PROJECT_ROOT
 from bot.replies import PHONE_HELP, PHONE_HELP_SMS
-from tests.trackers import make_tracker, user_event
+from tests.trackers import empty_domain, make_tracker, user_event
 
 PERSON_TEXT = "je veux parler à quelqu'un"
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -134,7 +134,7 @@ async def test_typed_number_is_kept_only_once_the_sms_code_comes_back(database, 
     [(phone, code)] = sent_codes
     assert phone == "+33612345678"
     ask = CollectingDispatcher()
-    await ActionAskCallbackPhone().run(ask, form_tracker(""), {})
+    await ActionAskCallbackPhone().run(ask, form_tracker(""), empty_domain())
     assert "code à 6 chiffres" in ask.messages[0]["text"] and "•• •• •• •• 78" in ask.messages[0]["text"]
     slots, _ = await answer_form(form_tracker(code))
     assert slots == {"callback_phone": "•• •• •• •• 78", "callback_stored": True}
@@ -144,7 +144,8 @@ async def test_typed_number_is_kept_only_once_the_sms_code_comes_back(database, 
 async def test_extracting_the_answer_writes_nothing(database, sent_codes):
     await answer_form(form_tracker("06 12 34 56 78"))
     code = sent_codes[0][1]
-    extracted = await ValidateCallbackForm().extract_callback_phone(CollectingDispatcher(), form_tracker(code), {})
+    extracted = await ValidateCallbackForm().extract_callback_phone(CollectingDispatcher(), form_tracker(code),
+                                                                    empty_domain())
     assert extracted == {"callback_phone": code}  # only a candidate: the validation step reads it
     assert CallbackBook(get_engine(database)).pending() == []
     assert PhoneChecks(get_engine(database)).pending("test-user") is not None  # the code is still unused
@@ -188,7 +189,8 @@ async def test_sms_user_is_called_back_on_their_own_number_without_typing_it(dat
     SmsStore(get_engine(database)).upsert_contact("sms-abc", "+33698765432", "android", utcnow())
     tracker = make_tracker("oui", "affirm", channel="sms", sender_id="sms-abc",
                            slots={"requested_slot": "callback_consent"})
-    slots = await ValidateCallbackForm().validate_callback_consent(True, CollectingDispatcher(), tracker, {})
+    slots = await ValidateCallbackForm().validate_callback_consent(True, CollectingDispatcher(), tracker,
+                                                                   empty_domain())
     assert slots == {"callback_consent": True, "callback_phone": "•• •• •• •• 32", "callback_stored": True}
     assert [c.phone for c in CallbackBook(get_engine(database)).pending()] == ["+33698765432"]
 
@@ -204,8 +206,9 @@ async def test_cancel_ends_the_form_without_a_number(database):
     assert slots["callback_consent"] is False
     tracker = make_tracker("non", "deny", slots={"callback_consent": False})
     form = ValidateCallbackForm()
-    assert await form.required_slots(["callback_consent", "callback_phone"], CollectingDispatcher(), tracker, {}) == [
-        "callback_consent"]
+    asked = await form.required_slots(["callback_consent", "callback_phone"], CollectingDispatcher(), tracker,
+                                      empty_domain())
+    assert asked == ["callback_consent"]
 
 
 async def test_no_number_is_read_before_consent(database):

@@ -15,7 +15,7 @@ from bot.places.hours import PARIS
 from bot.places.importer import DEFAULT_PLACES_CSV, parse_places_file
 from bot.places.search import PlaceIndex
 from bot.replies import HUMAN_PAYLOAD, PHONE_HELP, SMS_PAGE_BREAK
-from tests.trackers import make_tracker, user_event
+from tests.trackers import empty_domain, make_tracker, user_event
 
 TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
 
@@ -34,7 +34,7 @@ def entity(name: str, value: str) -> dict[str, Any]:
 
 async def find(tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     dispatcher = CollectingDispatcher()
-    events = await ActionFindPlaces().run(dispatcher, tracker, {})
+    events = await ActionFindPlaces().run(dispatcher, tracker, empty_domain())
     return dispatcher.messages, events
 
 
@@ -87,21 +87,21 @@ async def test_form_extracts_the_answer_and_refuses_a_commune_outside() -> None:
     asked = {"requested_slot": "commune"}
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("hellemmes", "inform_location", slots=asked)
-    assert await form.extract_commune(dispatcher, tracker, {}) == {"commune": "Hellemmes"}
+    assert await form.extract_commune(dispatcher, tracker, empty_domain()) == {"commune": "Hellemmes"}
     paris = make_tracker("Paris", "inform_location", slots=asked)
-    extracted = await form.extract_commune(dispatcher, paris, {})
-    assert await form.validate_commune(extracted["commune"], dispatcher, paris, {}) == {"commune": None}
+    extracted = await form.extract_commune(dispatcher, paris, empty_domain())
+    assert await form.validate_commune(extracted["commune"], dispatcher, paris, empty_domain()) == {"commune": None}
     assert PHONE_HELP in dispatcher.messages[-1]["text"]
 
 
 async def test_form_ignores_messages_that_are_not_about_a_place() -> None:
     tracker = make_tracker("je veux parler à quelqu'un", "request_human", slots={"requested_slot": "commune"})
-    assert await ValidatePlacesForm().extract_commune(CollectingDispatcher(), tracker, {}) == {}
+    assert await ValidatePlacesForm().extract_commune(CollectingDispatcher(), tracker, empty_domain()) == {}
 
 
 async def test_question_for_the_commune_offers_a_person() -> None:
     dispatcher = CollectingDispatcher()
-    await ActionAskCommune().run(dispatcher, make_tracker("aide", "find_help_nearby"), {})
+    await ActionAskCommune().run(dispatcher, make_tracker("aide", "find_help_nearby"), empty_domain())
     [message] = dispatcher.messages
     assert message["text"].startswith("Dans quelle commune habitez-vous ?")
     assert message["buttons"][-1]["payload"] == HUMAN_PAYLOAD

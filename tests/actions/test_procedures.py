@@ -14,7 +14,8 @@ from bot.knowledge import get_knowledge_base
 from bot.knowledge.contacts import short_url
 from bot.knowledge.render import part_payload, requested_part, resolve, sms_text
 from bot.replies import HUMAN_PAYLOAD, SMS_PAGE_BREAK
-from tests.trackers import make_tracker
+from tests.knowledge.samples import shipped_procedure
+from tests.trackers import empty_domain, make_tracker
 
 
 async def run(intent: str, channel: str = "rest", text: str = "question", *,
@@ -22,7 +23,7 @@ async def run(intent: str, channel: str = "rest", text: str = "question", *,
               ) -> tuple[list[dict], list[dict]]:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text, intent, channel=channel, slots=slots, entities=entities)
-    events = await ActionAnswerProcedure().run(dispatcher, tracker, {})
+    events = await ActionAnswerProcedure().run(dispatcher, tracker, empty_domain())
     return dispatcher.messages, events
 
 
@@ -36,7 +37,7 @@ def payloads(message: dict) -> list[str]:
 
 async def test_first_answer_is_short_with_parts_as_buttons_and_a_person() -> None:
     messages, events = await run("procedure_identity_card")
-    procedure = resolve(get_knowledge_base().get("identity_card"))
+    procedure = resolve(shipped_procedure("identity_card"))
     assert len(messages) == 1 and len(messages[0]["text"]) < 500
     assert messages[0]["text"].startswith("**Carte d'identité**\n" + procedure.summary)
     assert (f"Source : [service-public.gouv.fr]({procedure.main_link.url}), informations vérifiées le"
@@ -49,7 +50,7 @@ async def test_first_answer_is_short_with_parts_as_buttons_and_a_person() -> Non
 @pytest.mark.parametrize(("part", "expected"), [
     ("offline", "offline"), ("links", "main_link"), ("steps", "steps"), ("documents", "documents")])
 async def test_part_button_opens_that_part_only(part: str, expected: str) -> None:
-    procedure = resolve(get_knowledge_base().get("identity_card"))
+    procedure = resolve(shipped_procedure("identity_card"))
     # The payload as the widget sends it; a model trained before the entity existed leaves it in the text only.
     messages, _ = await run("procedure_identity_card", "webchat", part_payload(procedure, part))
     text = messages[0]["text"]
@@ -69,7 +70,7 @@ def test_part_is_read_from_the_entity_or_the_payload_and_bad_ones_are_ignored() 
 
 
 @pytest.mark.parametrize("procedure", list(get_knowledge_base()), ids=lambda p: p.id)
-async def test_every_procedure_answers_on_web_and_sms(procedure) -> None:  # type: ignore[no-untyped-def]
+async def test_every_procedure_answers_on_web_and_sms(procedure) -> None:
     web, _ = await run(procedure.intent, "webchat")
     assert procedure.title in web[0]["text"] and len(web) == 1 and len(web[0]["text"]) < 600
     sms, _ = await run(procedure.intent, "sms")
@@ -103,7 +104,7 @@ async def test_short_follow_up_after_an_answer_gets_that_part_instead_of_the_fal
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("et les documents ?", "nlu_fallback", channel="webchat",
                            slots={"last_procedure": "passport"})
-    events = await ActionHandleFallback().run(dispatcher, tracker, {})
+    events = await ActionHandleFallback().run(dispatcher, tracker, empty_domain())
     assert dispatcher.messages[0]["text"].startswith("**Passeport**\nÀ apporter :\n- Le numéro de pré-demande")
     assert slot(events, "last_procedure") == "passport"
 
@@ -111,7 +112,7 @@ async def test_short_follow_up_after_an_answer_gets_that_part_instead_of_the_fal
 async def test_unrelated_unclear_message_still_goes_to_the_fallback() -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("bla bla", "nlu_fallback", channel="webchat", slots={"last_procedure": "passport"})
-    await ActionHandleFallback().run(dispatcher, tracker, {})
+    await ActionHandleFallback().run(dispatcher, tracker, empty_domain())
     assert "Passeport" not in (dispatcher.messages[0].get("text") or "")
 
 

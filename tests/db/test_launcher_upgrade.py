@@ -16,7 +16,8 @@ class StopAtFirstStart:
     """A supervisor that records the database revision when the first service would start, then stops."""
 
     def __init__(self, url: str) -> None:
-        self.url, self.revision_at_start = url, "not started"
+        self.url = url
+        self.revision_at_start: str | None = "not started"
 
     def start(self, _name: str, _command: list[str], _env: dict[str, str]) -> None:
         self.revision_at_start = db.current_revision(db.make_engine(self.url))

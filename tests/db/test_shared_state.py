@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from sanic import Sanic
 from sqlalchemy import func, select
+from sqlalchemy.future import Engine
 
 from bot.channels.sms.channel import SmsInput
 from bot.channels.sms.store import SmsStore
@@ -68,6 +69,7 @@ def test_broker_events_older_than_the_conversation_retention_are_purged(tmp_path
         at = (now - age).replace(tzinfo=timezone.utc).timestamp()  # `now` is naive UTC, as the tables store it
         broker.publish({"sender_id": sender, "event": "user", "timestamp": at, "text": "bonjour"})
     assert broker.flush()
+    assert isinstance(broker.engine, Engine)  # the project's engine; Rasa's base class declares a 1.x one
     counts = purge_project(broker.engine, now, RetentionPolicy(conversation_days=30))
     assert counts["conversation_events"] == 1
     with broker.engine.connect() as connection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.db import make_engine
 from tests.channels.sms.test_inbox import (  # noqa: F401  (collected here again, on PostgreSQL)

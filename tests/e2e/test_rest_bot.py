@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge import get_knowledge_base
 from tests.e2e.rest import all_text, new_sender, offers_a_person, say
+from tests.knowledge.samples import shipped_procedure
 
 pytestmark = pytest.mark.stack
 
 
-def test_lost_identity_card_gets_the_official_answer(stack) -> None:  # type: ignore[no-untyped-def]
+def test_lost_identity_card_gets_the_official_answer(stack) -> None:
     messages = say(stack.rest_url, new_sender(), "jai perdu ma carte d'identité")
     text = all_text(messages)
-    procedure = get_knowledge_base().get("identity_card")
+    procedure = shipped_procedure("identity_card")
     assert procedure.title in text
     assert procedure.main_link.url in text  # the official source, linked in the first answer
     assert "Sans Internet" in [b.get("title") for m in messages for b in m.get("buttons") or []]
@@ -29,9 +29,9 @@ def test_lost_identity_card_gets_the_official_answer(stack) -> None:  # type: ig
         ("je voudrais un passeport pour ma fille", "passport"),
     ],
 )
-def test_everyday_wording_reaches_the_right_procedure(stack, message: str, expected_title: str) -> None:  # type: ignore[no-untyped-def]
+def test_everyday_wording_reaches_the_right_procedure(stack, message: str, expected_title: str) -> None:
     messages = say(stack.rest_url, new_sender(), message)
-    assert get_knowledge_base().get(expected_title).title in all_text(messages)
+    assert shipped_procedure(expected_title).title in all_text(messages)
     assert offers_a_person(messages)
 
 
@@ -52,14 +52,14 @@ def test_everyday_wording_reaches_the_right_procedure(stack, message: str, expec
         "\x00\x01\x02",
     ],
 )
-def test_bad_input_gets_a_kind_answer_and_a_person(stack, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_gets_a_kind_answer_and_a_person(stack, message: str) -> None:
     messages = say(stack.rest_url, new_sender(), message)
     assert messages, "the bot must always answer something"
     assert offers_a_person(messages)
     assert "<script>" not in all_text(messages) and "onerror" not in all_text(messages)
 
 
-def test_every_turn_of_a_conversation_offers_a_person(stack) -> None:  # type: ignore[no-untyped-def]
+def test_every_turn_of_a_conversation_offers_a_person(stack) -> None:
     sender = new_sender()
     for message in ["bonjour", "menu", "vous êtes un robot ?", "quel temps fait-il", "carte grise", "merci",
                     "blablabla zzz", "qsdfqsdf mlkj", "au revoir"]:
@@ -67,7 +67,7 @@ def test_every_turn_of_a_conversation_offers_a_person(stack) -> None:  # type: i
         assert messages and offers_a_person(messages), message
 
 
-def test_two_misunderstandings_in_a_row_lead_to_a_person(stack) -> None:  # type: ignore[no-untyped-def]
+def test_two_misunderstandings_in_a_row_lead_to_a_person(stack) -> None:
     sender = new_sender()
     say(stack.rest_url, sender, "bonjour")
     first = all_text(say(stack.rest_url, sender, "xkcd qwv zzzt"))
@@ -76,7 +76,7 @@ def test_two_misunderstandings_in_a_row_lead_to_a_person(stack) -> None:  # type
     assert "autrement" not in all_text(second) and offers_a_person(second)
 
 
-def test_a_commune_the_model_is_unsure_of_still_finds_places(stack) -> None:  # type: ignore[no-untyped-def]
+def test_a_commune_the_model_is_unsure_of_still_finds_places(stack) -> None:
     sender = new_sender()
     text = all_text(say(stack.rest_url, sender, "jsuis a st andré"))
     assert "Saint-André-lez-Lille" in text
@@ -85,7 +85,7 @@ def test_a_commune_the_model_is_unsure_of_still_finds_places(stack) -> None:  # 
     assert offers_a_person(follow_up)
 
 
-def test_a_phone_number_typed_to_the_bot_is_not_kept_in_the_history(stack) -> None:  # type: ignore[no-untyped-def]
+def test_a_phone_number_typed_to_the_bot_is_not_kept_in_the_history(stack) -> None:
     import sqlite3
 
     sender = new_sender()

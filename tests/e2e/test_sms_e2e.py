@@ -31,8 +31,8 @@ def send_sms(stack: Stack, phone: str, text: str, key: str | None = None) -> int
 
 
 def sent_to(stack: Stack, phone: str, after: int = 0) -> list[dict[str, Any]]:
-    response = requests.get(f"{stack.sms_gateway_url}/messages", params={"phoneNumber": phone, "after": after},
-                            timeout=10)
+    query: dict[str, str | int] = {"phoneNumber": phone, "after": after}
+    response = requests.get(f"{stack.sms_gateway_url}/messages", params=query, timeout=10)
     return response.json()
 
 

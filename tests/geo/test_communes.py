@@ -77,7 +77,7 @@ def test_street_address_is_placed_at_its_commune_centre_and_says_so() -> None:
     assert "centre de Tourcoing" in origin.note
 
 
-def test_street_address_uses_a_ban_extract_when_one_is_dropped_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_street_address_uses_a_ban_extract_when_one_is_dropped_in(tmp_path) -> None:
     extract = tmp_path / "adresses-ban.csv"
     extract.write_text("numero;rep;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n"
                        "12;;Rue de la Gare;59200;59599;Tourcoing;3.1700;50.7210\n", encoding="utf-8")

@@ -31,11 +31,15 @@ class AgentClient:
         self.web_url = web_url
         self.http = requests.Session()
         page = self.http.get(f"{web_url}/agents/login", timeout=10).text
-        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        form_csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert form_csrf is not None, "the login form carries its CSRF token"
+        token = form_csrf.group(1)
         resp = self.http.post(f"{web_url}/agents/login", data={"csrf": token, "name": name, "password": password},
                               timeout=30)
         assert resp.status_code == 200 and "Console" in resp.text, resp.status_code
-        self.csrf = re.search(r'id="csrf" data-token="([^"]+)"', resp.text).group(1)  # type: ignore[union-attr]
+        console_csrf = re.search(r'id="csrf" data-token="([^"]+)"', resp.text)
+        assert console_csrf is not None, "the console carries its CSRF token"
+        self.csrf = console_csrf.group(1)
 
     def get(self, path: str) -> dict[str, Any]:
         resp = self.http.get(f"{self.web_url}{path}", timeout=30)

@@ -11,9 +11,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.db import get_engine
+from bot.handoff.accounts import Agent, AgentDirectory
 from bot.service_auth import rasa_api_authorised
 from bot.settings import Settings
 from tests.conftest import free_port
@@ -25,6 +26,13 @@ FIXED_NOW = datetime(2024, 3, 11, 9, 30)  # a Monday, 10:30 in Lille (naive UTC 
 def sqlite_engine(tmp_path: Any, name: str = "handoff.db") -> Engine:
     """A fresh project database in a temporary folder."""
     return get_engine(f"sqlite:///{tmp_path / name}")  # migrated, as in production
+
+
+def agent_named(directory: AgentDirectory, name: str) -> Agent:
+    """The active agent a test has just created or changed."""
+    agent = directory.by_name(name)
+    assert agent is not None, f"no active agent {name!r}"
+    return agent
 
 
 @dataclass
@@ -141,7 +149,9 @@ CSRF_IN_PAGE = re.compile(r'name="csrf" value="([^"]+)"')
 async def login(session: aiohttp.ClientSession, base: str, name: str, password: str) -> tuple[int, str]:
     """Log in through the form like a browser; returns (status, console CSRF token or '')."""
     async with session.get(f"{base}/agents/login") as resp:
-        token = CSRF_IN_PAGE.search(await resp.text()).group(1)  # type: ignore[union-attr]
+        csrf = CSRF_IN_PAGE.search(await resp.text())
+        assert csrf is not None, "the login form carries its CSRF token"
+        token = csrf.group(1)
     async with session.post(
         f"{base}/agents/login", data={"csrf": token, "name": name, "password": password}, allow_redirects=False
     ) as resp:

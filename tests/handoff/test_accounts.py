@@ -11,7 +11,7 @@ import pytest
 from bot.handoff.accounts import AccountError, AgentDirectory, hash_password, verify_password
 from bot.handoff.sessions import SessionStore
 from bot.paths import PROJECT_ROOT
-from tests.handoff.helpers import FIXED_NOW, sqlite_engine
+from tests.handoff.helpers import FIXED_NOW, agent_named, sqlite_engine
 
 PASSWORD = "correct horse battery"
 
@@ -53,7 +53,8 @@ def test_forged_idle_too_old_and_disabled_sessions_do_not_resolve(tmp_path):
     sessions = SessionStore(engine, max_hours=10, idle_minutes=60)
     token = sessions.create(agent, now=FIXED_NOW)
     assert sessions.resolve("forged", now=FIXED_NOW) is None
-    assert sessions.resolve(token, now=FIXED_NOW + timedelta(minutes=30)).agent.name == "alice"
+    session = sessions.resolve(token, now=FIXED_NOW + timedelta(minutes=30))
+    assert session is not None and session.agent.name == "alice"
     assert sessions.resolve(token, now=FIXED_NOW + timedelta(minutes=95)) is None  # idle for 65 min
     token = sessions.create(agent, now=FIXED_NOW)
     for hour in range(1, 10):
@@ -87,7 +88,8 @@ def test_cli_sets_the_display_name_users_read(tmp_path):
     refused = cli("display-name", "claire.dupont", "<script>")
     assert refused.returncode == 1 and "nom affiché" in refused.stderr
     directory = AgentDirectory(sqlite_engine(tmp_path, "cli.db"))
-    assert [directory.by_name(n).public_name for n in ("karim.benali", "claire.dupont")] == ["Karim B.", "Claire D."]
+    names = [agent_named(directory, n).public_name for n in ("karim.benali", "claire.dupont")]
+    assert names == ["Karim B.", "Claire D."]
 
 
 def test_cli_gives_an_account_the_agent_or_admin_role(tmp_path):
@@ -102,7 +104,7 @@ def test_cli_gives_an_account_the_agent_or_admin_role(tmp_path):
     assert cli("role", "paul.agent", "chef").returncode != 0
     assert cli("role", "paul.agent", "admin").returncode == 0
     directory = AgentDirectory(sqlite_engine(tmp_path, "roles.db"))
-    assert [directory.by_name(n).role for n in ("nadia.admin", "paul.agent")] == ["admin", "admin"]
+    assert [agent_named(directory, n).role for n in ("nadia.admin", "paul.agent")] == ["admin", "admin"]
 
 
 def test_accounts_made_before_display_names_get_their_first_name(tmp_path):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Dialog, Page, async_playwright, expect
 
 from bot.db import get_engine
 from bot.gsm7 import is_gsm7
@@ -125,7 +125,7 @@ async def test_agent_is_alerted_and_follows_the_conversation_live_without_pollin
             # Closing with the question unanswered: the console warns, and nothing is closed when refused.
             warnings: list[str] = []
 
-            async def refuse(dialog) -> None:  # type: ignore[no-untyped-def]
+            async def refuse(dialog: Dialog) -> None:
                 warnings.append(dialog.message)
                 await dialog.dismiss()
             page.once("dialog", refuse)
@@ -149,7 +149,10 @@ async def test_agent_is_alerted_and_follows_the_conversation_live_without_pollin
             await expect(page.get_by_role("status")).to_have_text("Nouvelle demande dans la file d'attente.")
             assert await page.evaluate("window.__beeps") == 1
 
-            page.once("dialog", lambda dialog: warnings.append(dialog.message) or dialog.accept())
+            async def accept(dialog: Dialog) -> None:
+                warnings.append(dialog.message)
+                await dialog.accept()
+            page.once("dialog", accept)
             await page.get_by_role("button", name="Terminer la conversation").click()
             await expect(page.get_by_role("status")).to_contain_text("le robot a repris la main")
             assert warnings[-1] == "Terminer la conversation ? Le robot reprendra la main."
@@ -186,7 +189,11 @@ async def test_transcript_is_readable_safe_and_shows_earlier_conversations(tmp_p
             browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = await browser.new_page()
             dialogs: list[str] = []
-            page.on("dialog", lambda dialog: dialogs.append(dialog.message) or dialog.dismiss())
+
+            async def dismiss(dialog: Dialog) -> None:
+                dialogs.append(dialog.message)
+                await dialog.dismiss()
+            page.on("dialog", dismiss)
             await log_in(page, url)
             await page.get_by_role("button", name=f"Prendre la conversation n° {request.public_id[:6]}").click()
             log = page.get_by_role("log")

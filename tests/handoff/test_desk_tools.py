@@ -14,7 +14,7 @@ from bot.handoff.live import ConsoleHub, sse_event
 from bot.handoff.render import command_in_words, markdown_to_html, present_messages, topic_in_french
 from bot.handoff.store import TAKEN, WAIT_TIMEOUT, WAITING, ConversationClosedError, HandoffQueue
 from bot.handoff.tools import DeskTools, ToolError, check_canned, fill_variables, procedure_for_channel
-from tests.handoff.helpers import FIXED_NOW, sqlite_engine
+from tests.handoff.helpers import FIXED_NOW, agent_named, sqlite_engine
 
 
 def test_markdown_is_escaped_before_the_few_allowed_tags_come_back():
@@ -111,7 +111,7 @@ def test_agent_roles_are_agent_or_admin(tmp_path):
     alice = directory.create("alice", "un long mot de passe", role="admin")
     bob = directory.create("bob", "un long mot de passe")
     assert alice.is_admin and not bob.is_admin
-    assert directory.set_role("bob", "admin") and directory.by_name("bob").is_admin  # type: ignore[union-attr]
+    assert directory.set_role("bob", "admin") and agent_named(directory, "bob").is_admin
     with pytest.raises(AccountError):
         directory.create("carole", "un long mot de passe", role="chef")
 

@@ -26,12 +26,12 @@ from tests.handoff.helpers import sqlite_engine
 MONDAY = datetime(2024, 3, 11, 8, 0)  # 09:00 in Lille (naive UTC, as stored)
 
 
-def figures_page(rows, start, end, agents=None):  # type: ignore[no-untyped-def]
+def figures_page(rows, start, end, agents=None):
     """The agents' figures page for these rows, as the portal renders it."""
     return render("agents/figures.html", **figures_context(rows, start, end, (end - start).days + 1, agents))
 
 
-def scripted_day(tmp_path):  # type: ignore[no-untyped-def]
+def scripted_day(tmp_path):
     engine = sqlite_engine(tmp_path)
     queue = HandoffQueue(engine)
 

@@ -90,7 +90,12 @@ def test_the_intro_comes_first() -> None:
 
 def test_the_nearest_france_services_is_given_when_the_commune_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[str] = []
-    monkeypatch.setattr(person_request, "nearest_place_sentence", lambda commune: asked.append(commune) or "Ici.")
+
+    def nearest(commune: str) -> str:
+        asked.append(commune)
+        return "Ici."
+
+    monkeypatch.setattr(person_request, "nearest_place_sentence", nearest)
     answer = answer_request_for_a_person(ticket("webchat", commune="Roubaix"), target=FakeTarget(NOBODY))
     assert asked == ["Roubaix"] and answer.reply.text.endswith("\n\nIci.")
 
@@ -105,8 +110,9 @@ def test_the_places_finder_failing_never_blocks_the_answer(monkeypatch: pytest.M
 
 
 def test_ticket_carries_transcript_topic_and_only_a_key_the_channel_made() -> None:
-    events = [{"event": "user", "text": "passeport", "parse_data": {"intent": {"name": "procedure_passport"}}},
-              {"event": "bot", "text": "Fiche"}]
+    events: list[dict[str, Any]] = [
+        {"event": "user", "text": "passeport", "parse_data": {"intent": {"name": "procedure_passport"}}},
+        {"event": "bot", "text": "Fiche"}]
     made = ticket_for("web-1", "webchat", events, commune="Lille",
                       metadata={CLIENT_METADATA_KEY: client_metadata_value("203.0.113.5")})
     assert (made.channel, made.commune, made.topic) == ("webchat", "Lille", "procedure_passport")

@@ -1,4 +1,5 @@
-"""A complete, valid procedure entry and a small contacts file, for tests that break one thing at a time."""
+"""A complete, valid procedure entry and a small contacts file, for tests that break one thing at a time; the shipped
+procedures by id, for tests that name one."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.knowledge import get_knowledge_base
+from bot.knowledge.loader import Procedure
 
 SP_URL = "https://www.service-public.gouv.fr/particuliers/vosdroits/F14929"
 
@@ -54,3 +58,10 @@ def write_yaml(path: Path, data: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def shipped_procedure(procedure_id: str) -> Procedure:
+    """The shipped procedure with this id: a test that names one fails plainly if it is gone."""
+    procedure = get_knowledge_base().get(procedure_id)
+    assert procedure is not None, f"no procedure {procedure_id!r} in data/knowledge"
+    return procedure

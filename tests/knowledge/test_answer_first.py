@@ -11,6 +11,7 @@ from bot.knowledge.answer import lead_for_secretariat
 from bot.knowledge.contacts import short_url
 from bot.knowledge.render import render_sms, render_web, resolve
 from bot.replies import HUMAN_PAYLOAD
+from tests.knowledge.samples import shipped_procedure
 
 # (procedure, question, what the first lines must say)
 QUESTIONS = [
@@ -32,24 +33,24 @@ def first_lines(text: str, count: int = 3) -> str:
 
 @pytest.mark.parametrize(("procedure_id", "question", "expected"), QUESTIONS)
 def test_web_first_lines_answer_the_question(procedure_id: str, question: str, expected: str) -> None:
-    replies = render_web(get_knowledge_base().get(procedure_id), question)
+    replies = render_web(shipped_procedure(procedure_id), question)
     assert len(replies) == 1
     assert expected in first_lines(replies[0].text)
 
 
 def test_child_price_is_the_one_for_that_age_only() -> None:
-    passport = get_knowledge_base().get("passport")
+    passport = shipped_procedure("passport")
     text = render_web(passport, "combien coute un passeport pour mon fils de 12 ans")[0].text
     assert "17 €" in text and "42 €" not in text and "86 €" not in text
 
 
 def test_lost_card_answer_says_what_to_do_before_the_price() -> None:
-    text = render_web(get_knowledge_base().get("identity_card"), "jai perdu ma carte didentité")[0].text
+    text = render_web(shipped_procedure("identity_card"), "jai perdu ma carte didentité")[0].text
     assert text.index("nouvelle demande") < text.index("25 €")
 
 
 @pytest.mark.parametrize("procedure", list(get_knowledge_base()), ids=lambda p: p.id)
-def test_first_bubble_is_short_and_offers_the_other_parts(procedure) -> None:  # type: ignore[no-untyped-def]
+def test_first_bubble_is_short_and_offers_the_other_parts(procedure) -> None:
     reply = render_web(procedure)[0]
     assert len(reply.text) <= 600, "the first bubble must fit a phone screen"
     titles = [b.title for b in reply.buttons]
@@ -58,12 +59,12 @@ def test_first_bubble_is_short_and_offers_the_other_parts(procedure) -> None:  #
 
 
 def test_documents_question_does_not_offer_the_documents_again() -> None:
-    reply = render_web(get_knowledge_base().get("passport"), "quels papiers pour un passeport")[0]
+    reply = render_web(shipped_procedure("passport"), "quels papiers pour un passeport")[0]
     assert "Documents à apporter" not in [b.title for b in reply.buttons]
 
 
 def sms_pages(procedure_id: str, question: str | None) -> list[str]:
-    replies = render_sms(get_knowledge_base().get(procedure_id), question)
+    replies = render_sms(shipped_procedure(procedure_id), question)
     return list(render_messages([r.with_human_offer().as_dispatch_kwargs() for r in replies]).pages)
 
 
@@ -81,7 +82,7 @@ def test_first_sms_answers_and_plus_gives_the_documents_next(procedure_id: str, 
 
 
 @pytest.mark.parametrize("procedure", list(get_knowledge_base()), ids=lambda p: p.id)
-def test_no_sms_page_holds_only_a_link(procedure) -> None:  # type: ignore[no-untyped-def]
+def test_no_sms_page_holds_only_a_link(procedure) -> None:
     pages = sms_pages(procedure.id, None)
     bodies = [page.split("\n" + MORE_NOTICE)[0].split("\n1 Trouver")[0].split("\n0 Parler")[0] for page in pages]
     assert not any(is_link_only(body) for body in bodies), bodies
@@ -96,7 +97,7 @@ def test_link_only_text_is_recognised() -> None:
 
 
 def test_secretariat_gets_the_answer_to_the_question_on_top() -> None:
-    passport = resolve(get_knowledge_base().get("passport"))
+    passport = resolve(shipped_procedure("passport"))
     lead = lead_for_secretariat(passport, "un administré demande le prix du passeport pour son fils de 12 ans")
     assert lead["asked"] == "cost" and lead["age"] == 12 and lead["case"]["id"] == "minor_under_15"
     assert lead["text"].startswith("Pour un enfant de moins de 15 ans, le passeport coûte 17 €")

@@ -10,7 +10,7 @@ from tests.e2e.rest import all_text, new_sender, offers_a_person, say
 pytestmark = pytest.mark.stack
 
 
-def test_lost_card_answer_comes_first_with_the_other_parts_as_buttons(stack) -> None:  # type: ignore[no-untyped-def]
+def test_lost_card_answer_comes_first_with_the_other_parts_as_buttons(stack) -> None:
     lost = say(stack.rest_url, new_sender(), "jai perdu ma carte d'identité")
     first = lost[0]["text"]
     assert first.startswith("**Carte d'identité**\nCarte perdue : faites une nouvelle demande dans une mairie")
@@ -23,6 +23,6 @@ def test_lost_card_answer_comes_first_with_the_other_parts_as_buttons(stack) -> 
     assert "{contact:" not in first and "{name:" not in first
 
 
-def test_child_passport_price_is_the_one_for_the_age_given(stack) -> None:  # type: ignore[no-untyped-def]
+def test_child_passport_price_is_the_one_for_the_age_given(stack) -> None:
     answer = all_text(say(stack.rest_url, new_sender(), "combien coute un passeport pour mon fils de 12 ans"))
     assert "Pour un enfant de moins de 15 ans, le passeport coûte 17 €" in answer and "42 €" not in answer

@@ -29,7 +29,7 @@ PROMISED_IDS = {
 
 
 @pytest.fixture()
-def contacts(tmp_path: Path):  # type: ignore[no-untyped-def]
+def contacts(tmp_path: Path):
     return load_contacts(write_yaml(tmp_path / "contacts.yml", CONTACTS))
 
 
@@ -50,25 +50,25 @@ def test_unconfirmed_solidarite_numerique_is_not_the_line_offered_everywhere() -
     assert "01 70 772 372" not in PHONE_HELP and "39 39" in PHONE_HELP
 
 
-def test_contact_placeholder_gives_name_number_and_hours(contacts) -> None:  # type: ignore[no-untyped-def]
+def test_contact_placeholder_gives_name_number_and_hours(contacts) -> None:
     text = expand("Appelez {contact:helpline}.", contacts)
     assert text == "Appelez Allô Test au 39 39 (du lundi au vendredi de 9h à 17h)."
 
 
-def test_phone_and_name_placeholders(contacts) -> None:  # type: ignore[no-untyped-def]
+def test_phone_and_name_placeholders(contacts) -> None:
     assert expand("{name:helpline} : {phone:helpline}", contacts) == "Allô Test : 39 39"
 
 
-def test_contact_without_confirmed_number_points_to_its_site(contacts) -> None:  # type: ignore[no-untyped-def]
+def test_contact_without_confirmed_number_points_to_its_site(contacts) -> None:
     assert describe(contacts["nophone"]) == "Le guichet (guichet.gouv.fr/aide)"
 
 
-def test_sms_expansion_is_gsm7(contacts) -> None:  # type: ignore[no-untyped-def]
+def test_sms_expansion_is_gsm7(contacts) -> None:
     text = expand("Aide: {contact:helpline}", contacts, sms=True)
     assert is_gsm7(text) and text == "Aide: Allo Test au 39 39 (du lundi au vendredi de 9h à 17h)"
 
 
-def test_unknown_contact_id_is_an_error(contacts) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_contact_id_is_an_error(contacts) -> None:
     with pytest.raises(ContactError, match="unknown contact id 'nobody'"):
         expand("Appelez {contact:nobody}.", contacts)
 
@@ -92,7 +92,7 @@ def test_bad_contacts_file_names_the_contact_and_field(tmp_path: Path) -> None:
         ("Appelez {contact:helpline}.", []),
     ],
 )
-def test_literal_phone_numbers_are_found(contacts, text: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_literal_phone_numbers_are_found(contacts, text: str, found: list[str]) -> None:
     assert literal_phone_numbers(text, contacts) == found
 
 

@@ -50,7 +50,7 @@ def test_all_forty_topics_are_covered() -> None:
 
 
 @pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p.id)
-def test_links_are_https_and_official(procedure) -> None:  # type: ignore[no-untyped-def]
+def test_links_are_https_and_official(procedure) -> None:
     for link in procedure.links:
         parsed = urlparse(link.url)
         assert parsed.scheme == "https"
@@ -74,14 +74,14 @@ def test_service_public_links_point_to_known_sheets() -> None:
 
 
 @pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p.id)
-def test_sms_text_is_gsm7_and_short(procedure) -> None:  # type: ignore[no-untyped-def]
+def test_sms_text_is_gsm7_and_short(procedure) -> None:
     assert is_gsm7(procedure.sms)
     assert len(procedure.sms) <= 300
     assert segment_count(procedure.sms) <= 2
 
 
 @pytest.mark.parametrize("procedure", PROCEDURES, ids=lambda p: p.id)
-def test_entry_is_plain_and_complete(procedure) -> None:  # type: ignore[no-untyped-def]
+def test_entry_is_plain_and_complete(procedure) -> None:
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", procedure.summary.strip()) if s]
     assert len(sentences) == 2, procedure.summary
     assert all(len(step) <= 220 for step in procedure.steps), "a step should be one short idea"

@@ -17,7 +17,7 @@ def _load(tmp_path: Path, **changes: object) -> Procedure:
     return load_procedures([write_yaml(tmp_path / "p.yml", [entry(**changes)])])["sample"]
 
 
-def _contacts(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _contacts(tmp_path: Path):
     return load_contacts(write_yaml(tmp_path / "c.yml", CONTACTS))
 
 

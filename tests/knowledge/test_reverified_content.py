@@ -67,6 +67,7 @@ def test_a_verified_entry_rests_on_sources_read_that_day_and_says_so() -> None:
     verified = [p for p in KB.values() if p.verified is not None]
     assert verified
     for procedure in verified:
+        assert procedure.verified is not None
         for field_name in FACT_FIELDS:
             sources = procedure.sources_for(field_name)
             assert sources, (procedure.id, field_name)

@@ -9,16 +9,16 @@ from bot.channels.sms.coalesce import InboundSms
 from bot.channels.sms.render import MORE_NOTICE, is_link_only
 from bot.channels.sms.service import SmsService
 from bot.gsm7 import segment_count, to_gsm7
-from bot.knowledge import get_knowledge_base
 from bot.knowledge.render import render_sms
 from tests.channels.sms.fakes import PHONE, Clock, RecordingSender, clock, sender, service  # noqa: F401
+from tests.knowledge.samples import shipped_procedure
 
 
 class ProcedureBot:
     """Stands for Rasa and the procedures action: every message is a question about the passport."""
 
     async def __call__(self, message: UserMessage) -> None:
-        procedure = get_knowledge_base().get("passport")
+        procedure = shipped_procedure("passport")
         for reply in render_sms(procedure, message.text):
             await message.output_channel.send_response(message.sender_id,
                                                        reply.with_human_offer().as_dispatch_kwargs())

@@ -10,6 +10,7 @@ import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -47,7 +48,7 @@ EXAMPLES = {
 
 
 @pytest.fixture
-def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """Encoder "stand_in" registered for the test, from a module with its weights file; forgotten afterwards."""
     folder = tmp_path / "encoder_pkg"
     (folder / "stand_in_encoder").mkdir(parents=True)
@@ -76,7 +77,7 @@ def intent_of(classifier: LinearIntentClassifier, text: str) -> str:
     return str(message.get(INTENT)["name"])
 
 
-def test_the_encoder_block_carries_a_paraphrase_the_other_blocks_cannot(tmp_path: Path, stand_in: object) -> None:
+def test_the_encoder_block_carries_a_paraphrase_the_other_blocks_cannot(tmp_path: Path, stand_in: ModuleType) -> None:
     (tmp_path / "plain").mkdir()
     plain, _, _ = train(tmp_path / "plain")
     encoded, _, _ = train(tmp_path, sentence_encoder="stand_in", encoder_weight=3.0)
@@ -85,7 +86,7 @@ def test_the_encoder_block_carries_a_paraphrase_the_other_blocks_cannot(tmp_path
     assert intent_of(encoded, "voyage a l'etranger") == "procedure_passport"
 
 
-def test_a_saved_model_reloads_its_encoder_and_ranks_the_same(tmp_path: Path, stand_in: object) -> None:
+def test_a_saved_model_reloads_its_encoder_and_ranks_the_same(tmp_path: Path, stand_in: ModuleType) -> None:
     classifier, storage, resource = train(tmp_path, sentence_encoder="stand_in", encoder_weight=3.0)
     # the config given at load time names no encoder: the saved model's own record (name, weight) decides
     loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage, resource,
@@ -110,7 +111,7 @@ def test_a_missing_package_stops_the_training_with_what_to_install(tmp_path: Pat
         train(tmp_path, sentence_encoder="absent")
 
 
-def test_weights_missing_from_the_package_are_refused(stand_in: object, tmp_path: Path,
+def test_weights_missing_from_the_package_are_refused(stand_in: ModuleType, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sentence_encoders.ENCODERS, "stand_in",
                         EncoderSpec("stand_in_encoder", "stand-in", "absent.bin", lambda module: module.embed))
@@ -119,7 +120,7 @@ def test_weights_missing_from_the_package_are_refused(stand_in: object, tmp_path
 
 
 def test_a_model_whose_encoder_is_gone_fails_to_load_instead_of_answering_without_it(
-        tmp_path: Path, stand_in: object, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, stand_in: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     _, storage, resource = train(tmp_path, sentence_encoder="stand_in")
     monkeypatch.setattr(sentence_encoders, "_LOADED", {})
     monkeypatch.setitem(sentence_encoders.ENCODERS, "stand_in",
@@ -129,10 +130,10 @@ def test_a_model_whose_encoder_is_gone_fails_to_load_instead_of_answering_withou
                                     ExecutionContext(GraphSchema({}), "test"))
 
 
-def test_the_encoder_is_loaded_once_and_reads_in_batches(stand_in: object) -> None:
+def test_the_encoder_is_loaded_once_and_reads_in_batches(stand_in: ModuleType) -> None:
     encoder = load_encoder("stand_in")
     assert load_encoder("stand_in") is encoder
-    calls = stand_in.CALLS  # type: ignore[attr-defined]
+    calls = stand_in.CALLS
     calls.clear()
     rows = encoder.encode([f"passeport {index}" for index in range(70)])
     assert rows.shape == (70, 4) and calls == [32, 32, 6]

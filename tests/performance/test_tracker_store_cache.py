@@ -19,7 +19,7 @@ from bot.tracker_store import RedactingSQLTrackerStore
 
 def turn(tracker: DialogueStateTracker, text: str) -> None:
     tracker.update(ActionExecuted("action_listen"))
-    tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}, parse_data={"text": text}))
+    tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}, parse_data={"text": text}))  # type: ignore[arg-type]  # Rasa's NLUPredictionData types no key
     tracker.update(BotUttered(f"réponse à {text}"))
 
 
@@ -91,7 +91,9 @@ async def test_after_a_turn_with_a_phone_number_the_next_turn_sees_it_masked(
     await store.save(tracker)
     current = await store.retrieve("rest:d")
     assert current is not tracker and current is not None
-    assert PHONE_MASK in current.latest_message.text and "12 34 56 78" not in current.latest_message.text
+    assert current.latest_message is not None
+    text = current.latest_message.text or ""
+    assert PHONE_MASK in text and "12 34 56 78" not in text
     assert next(e.text for e in current.events if isinstance(e, UserUttered)) == "bonjour"
     assert len(current.events) == len(tracker.events)
     assert no_replay == []  # kept masked in memory, not read back from SQL

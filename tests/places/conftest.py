@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.db import make_engine, metadata
 from bot.places.hours import PARIS

@@ -14,7 +14,7 @@ def _row(rows: list[dict[str, str]], place_id: str) -> dict[str, str]:
     return next(row for row in rows if row["id"] == place_id)
 
 
-def test_shipped_file_imports_all_38_places(engine) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_file_imports_all_38_places(engine) -> None:
     report = import_places(DEFAULT_PLACES_CSV, engine)
     assert (report.total_rows, report.accepted, report.rejected) == (38, 38, [])
     assert store.count_places(engine) == 38
@@ -22,7 +22,7 @@ def test_shipped_file_imports_all_38_places(engine) -> None:  # type: ignore[no-
     assert seclin.commune == "Seclin" and "France Services" in seclin.dispositifs
 
 
-def test_importing_the_same_file_twice_changes_nothing(engine) -> None:  # type: ignore[no-untyped-def]
+def test_importing_the_same_file_twice_changes_nothing(engine) -> None:
     import_places(DEFAULT_PLACES_CSV, engine)
     before = (store.load_places(engine), store.last_import(engine))
     again = import_places(DEFAULT_PLACES_CSV, engine)
@@ -30,14 +30,14 @@ def test_importing_the_same_file_twice_changes_nothing(engine) -> None:  # type:
     assert (store.load_places(engine), store.last_import(engine)) == before
 
 
-def test_new_file_replaces_the_places(engine, edited_csv) -> None:  # type: ignore[no-untyped-def]
+def test_new_file_replaces_the_places(engine, edited_csv) -> None:
     import_places(DEFAULT_PLACES_CSV, engine)
     path = edited_csv(lambda rows: rows.__delitem__(slice(10, None)))
     report = import_places(path, engine)
     assert report.accepted == 10 and store.count_places(engine) == 10
 
 
-def test_row_without_coordinates_is_placed_at_its_commune_centre(edited_csv) -> None:  # type: ignore[no-untyped-def]
+def test_row_without_coordinates_is_placed_at_its_commune_centre(edited_csv) -> None:
     def edit(rows: list[dict[str, str]]) -> None:
         row = _row(rows, "france-services-2227")
         row["latitude"] = row["longitude"] = ""
@@ -48,7 +48,7 @@ def test_row_without_coordinates_is_placed_at_its_commune_centre(edited_csv) -> 
     assert any(i.field == "latitude" and "centre de Seclin" in i.message for i in report.warnings)
 
 
-def test_row_without_coordinates_outside_the_mel_is_rejected_with_reason(edited_csv) -> None:  # type: ignore[no-untyped-def]
+def test_row_without_coordinates_outside_the_mel_is_rejected_with_reason(edited_csv) -> None:
     def edit(rows: list[dict[str, str]]) -> None:
         row = _row(rows, "france-services-2227")
         row.update(latitude="", longitude="", commune="Arras", code_postal="62000", code_insee="62041")
@@ -58,7 +58,7 @@ def test_row_without_coordinates_outside_the_mel_is_rejected_with_reason(edited_
     assert rejection.place_id == "france-services-2227" and "Arras" in rejection.message
 
 
-def test_unknown_enum_value_is_dropped_and_reported(edited_csv) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_enum_value_is_dropped_and_reported(edited_csv) -> None:
     def edit(rows: list[dict[str, str]]) -> None:
         _row(rows, "france-services-2227")["services"] = "Aide aux démarches administratives|Cours de cuisine"
     places, report = parse_places_file(edited_csv(edit))
@@ -67,7 +67,7 @@ def test_unknown_enum_value_is_dropped_and_reported(edited_csv) -> None:  # type
     assert any("Cours de cuisine" in i.message and i.field == "services" for i in report.warnings)
 
 
-def test_broken_opening_hours_are_reported_and_the_row_kept(edited_csv) -> None:  # type: ignore[no-untyped-def]
+def test_broken_opening_hours_are_reported_and_the_row_kept(edited_csv) -> None:
     def edit(rows: list[dict[str, str]]) -> None:
         _row(rows, "france-services-2227")["horaires"] = "Lundi au vendredi 9h-12h"
     places, report = parse_places_file(edited_csv(edit))
@@ -76,7 +76,7 @@ def test_broken_opening_hours_are_reported_and_the_row_kept(edited_csv) -> None:
     assert any(i.field == "horaires" for i in report.warnings)
 
 
-def test_duplicate_id_and_missing_name_are_rejected(edited_csv) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_id_and_missing_name_are_rejected(edited_csv) -> None:
     def edit(rows: list[dict[str, str]]) -> None:
         rows[5]["id"] = rows[4]["id"]
         rows[6]["nom"] = ""
@@ -86,7 +86,7 @@ def test_duplicate_id_and_missing_name_are_rejected(edited_csv) -> None:  # type
     assert "ligne 7" in report.text()
 
 
-def test_local_phone_number_is_put_in_international_format(edited_csv) -> None:  # type: ignore[no-untyped-def]
+def test_local_phone_number_is_put_in_international_format(edited_csv) -> None:
     def edit(rows: list[dict[str, str]]) -> None:
         _row(rows, "france-services-2227")["telephone"] = "03 20 84 80 80"
     places, _ = parse_places_file(edited_csv(edit))
@@ -105,7 +105,7 @@ def test_semicolon_separated_file_is_read(tmp_path: Path) -> None:
     assert len(places) == 2 and not report.rejected
 
 
-def test_file_that_is_not_the_standard_is_refused(tmp_path: Path, engine) -> None:  # type: ignore[no-untyped-def]
+def test_file_that_is_not_the_standard_is_refused(tmp_path: Path, engine) -> None:
     path = tmp_path / "autre.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(PlacesImportError):

@@ -23,7 +23,7 @@ QUESTIONS = ["Armentières", "Houplines", "je cherche de l'aide à Lille", "Roub
              "apprendre l'ordinateur à Tourcoing", "sourd à Lille", "Seclin"]
 
 
-def _answer(text: str, index: PlaceIndex, now=TUESDAY_10H):  # type: ignore[no-untyped-def]
+def _answer(text: str, index: PlaceIndex, now=TUESDAY_10H):
     return answer_places_request(text, criteria_from_text(text), is_answer=True, now=now, index=index)
 
 

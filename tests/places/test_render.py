@@ -20,7 +20,7 @@ from bot.replies import HUMAN_PAYLOAD, PHONE_HELP, SMS_PAGE_BREAK
 from tests.places.conftest import SUNDAY_11H, TUESDAY_10H, TUESDAY_20H
 
 
-def _answer(text: str, index: PlaceIndex, now=TUESDAY_10H):  # type: ignore[no-untyped-def]
+def _answer(text: str, index: PlaceIndex, now=TUESDAY_10H):
     return answer_places_request(text, criteria_from_text(text), is_answer=True, now=now, index=index)
 
 
@@ -51,7 +51,7 @@ def test_nothing_open_now_in_commune_says_so_and_gives_the_nearest_open(index: P
 @pytest.mark.parametrize("clock", [TUESDAY_10H, TUESDAY_20H, SUNDAY_11H])
 @pytest.mark.parametrize("text", ["Seclin", "59200", "ouvert samedi à Lille", "sourd à Lille", "Paris",
                                   "Sainghin", "ordinateur en libre accès à Wambrechies"])
-def test_sms_reply_is_gsm7_and_fits_two_segments(index: PlaceIndex, text: str, clock) -> None:  # type: ignore[no-untyped-def]
+def test_sms_reply_is_gsm7_and_fits_two_segments(index: PlaceIndex, text: str, clock) -> None:
     for reply in render_answer(_answer(text, index, clock), "sms"):
         for page in reply.text.split(SMS_PAGE_BREAK):  # the first page now, the others on PLUS
             assert is_gsm7(page) and segment_count(page) <= 2

@@ -93,7 +93,7 @@ def test_answer_asks_for_a_place_or_refuses_outside(index: PlaceIndex) -> None:
     assert remembered.kind == RESULTS and remembered.origin is not None and remembered.origin.label == "Roubaix"
 
 
-def test_default_places_are_imported_on_first_use(engine) -> None:  # type: ignore[no-untyped-def]
+def test_default_places_are_imported_on_first_use(engine) -> None:
     assert len(get_place_index(engine)) == 38
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.channels.sms.pseudonym import pseudonymise
 from bot.channels.sms.store import SmsStore, sms_contacts, sms_traffic

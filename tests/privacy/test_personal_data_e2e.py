@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -115,10 +115,10 @@ def _file_findings(folder: Path, forms: dict[str, list[str]]) -> list[str]:
     return sorted(set(findings))
 
 
-def _wait_for(predicate: object, timeout: float = 60) -> object:
+def _wait_for(predicate: Callable[[], object], timeout: float = 60) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()  # type: ignore[operator]
+        value = predicate()
         if value:
             return value
         time.sleep(0.3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import re2
@@ -111,7 +112,7 @@ def test_official_numbers_we_give_out_are_kept() -> None:
 
 
 def test_every_field_of_an_event_is_redacted_and_positions_dropped() -> None:
-    event = {
+    event: dict[str, Any] = {
         "event": "user", "timestamp": 1.5, "message_id": "0123456789abcdef0123456789",
         "text": "mon mail a@b.fr", "input_channel": "webchat",
         "parse_data": {"text": "mon mail a@b.fr", "intent": {"name": "inform", "confidence": 0.9},

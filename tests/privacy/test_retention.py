@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.channels.sms.store import NO_NUMBER, SmsStore, sms_contacts
 from bot.db import get_engine

@@ -9,11 +9,11 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -57,7 +57,8 @@ def start_stub_nlu(stub: StubNlu) -> tuple[ThreadingHTTPServer, str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            if not self.path.startswith("/model/parse") or not rasa_api_authorised(self.headers, STUB_RASA_TOKEN):
+            headers = cast(Mapping[str, str], self.headers)  # an email Message: a mapping with a case-blind get
+            if not self.path.startswith("/model/parse") or not rasa_api_authorised(headers, STUB_RASA_TOKEN):
                 self.send_response(401)
                 self.end_headers()
                 return

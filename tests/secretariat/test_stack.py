@@ -14,7 +14,7 @@ from bot.secretariat.tokens import create_token
 pytestmark = pytest.mark.stack
 
 
-def test_secretary_gets_the_full_passport_procedure_ranked_by_the_real_model(stack) -> None:  # type: ignore[no-untyped-def]
+def test_secretary_gets_the_full_passport_procedure_ranked_by_the_real_model(stack) -> None:
     token = create_token(secretariat_engine(stack.database_url), "Mairie de Lille", "59350")
     query = urllib.parse.quote("pièces pour une première demande de passeport mineur")
     request = urllib.request.Request(f"{stack.web_url}/api/v1/answers?q={query}",

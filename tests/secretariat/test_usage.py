@@ -43,7 +43,7 @@ def tracker_url(tmp_path: Path) -> str:
     return write_tracker(tmp_path / "tracker.db", events)
 
 
-def _report(url: str, **kwargs):  # type: ignore[no-untyped-def]
+def _report(url: str, **kwargs):
     return build_report(read_events(url, **kwargs), {"passport": "Passeport"}, now=NOW, **{
         k: v for k, v in kwargs.items() if k in ("since", "until")})
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import requests
 
-from bot.knowledge import get_knowledge_base
 from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
 from tests.conftest import Stack
+from tests.knowledge.samples import shipped_procedure
 from tests.web.socketio_client import SocketIOClient
 
 SECOND_USER_QUESTION = "jai perdu ma carte d identité"
@@ -50,7 +50,7 @@ class Measure:
 
 def identity_card_title() -> str:
     """The words that prove the second user got the right answer."""
-    return get_knowledge_base().get("identity_card").title
+    return shipped_procedure("identity_card").title
 
 
 def rest_say(stack: Stack, sender: str, text: str, timeout: float = 120) -> requests.Response:

@@ -134,7 +134,9 @@ async def _try_login(session: aiohttp.ClientSession, base: str, name: str, passw
                      forwarded_for: str | None = None) -> tuple[int, str]:
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
     async with session.get(f"{base}/agents/login") as resp:
-        token = CSRF_IN_PAGE.search(await resp.text()).group(1)  # type: ignore[union-attr]
+        csrf = CSRF_IN_PAGE.search(await resp.text())
+        assert csrf is not None, "the login form carries its CSRF token"
+        token = csrf.group(1)
     async with session.post(f"{base}/agents/login", data={"csrf": token, "name": name, "password": password},
                             headers=headers, allow_redirects=False) as resp:
         return resp.status, await resp.text()

@@ -112,6 +112,7 @@ def agent_id_of(stack: Stack, login: str) -> int:
     with engine.connect() as conn:
         agent_id = conn.execute(text("SELECT id FROM handoff_agents WHERE name = :name"), {"name": login}).scalar()
     engine.dispose()
+    assert agent_id is not None, f"no agent {login!r}"
     return int(agent_id)
 
 

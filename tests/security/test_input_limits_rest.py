@@ -95,7 +95,8 @@ async def test_too_long_message_gets_the_kind_answer_without_reaching_the_bot(se
 
 async def test_message_at_the_limit_is_read(server: RestServer) -> None:
     await post(server.url, {"sender": "a", "message": "x" * MAX_MESSAGE_CHARS})
-    assert len(server.received[0].text) == MAX_MESSAGE_CHARS
+    text = server.received[0].text
+    assert text is not None and len(text) == MAX_MESSAGE_CHARS
 
 
 async def test_oversized_body_is_refused_with_413_declared_or_chunked(server: RestServer) -> None:

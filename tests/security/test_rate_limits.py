@@ -21,8 +21,8 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def _hammer(url: str, attempts: int, start: multiprocessing.synchronize.Event,  # type: ignore[name-defined]
-            results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _hammer(url: str, attempts: int, start: multiprocessing.synchronize.Event,
+            results: multiprocessing.Queue) -> None:
     import os
 
     os.environ["NUMECRIVAIN_DB_URL"] = url

@@ -11,7 +11,7 @@ from bot.db import get_engine
 from bot.handoff.accounts import AgentDirectory
 from bot.handoff.store import HandoffQueue
 from bot.security.ratelimit import CLIENT_METADATA_KEY, client_metadata_value
-from tests.trackers import make_tracker
+from tests.trackers import empty_domain, make_tracker
 
 REFUSED = "plusieurs fois en peu de temps"
 
@@ -39,7 +39,7 @@ def tracker(sender: str, address: str | None = "203.0.113.5"):
 
 async def ask(sender: str, address: str | None = "203.0.113.5") -> tuple[str, list]:
     dispatcher = CollectingDispatcher()
-    events = await ActionRequestHuman().run(dispatcher, tracker(sender, address), {})
+    events = await ActionRequestHuman().run(dispatcher, tracker(sender, address), empty_domain())
     return "\n".join(m.get("text") or "" for m in dispatcher.messages), events
 
 
@@ -88,5 +88,5 @@ async def test_a_forged_client_key_is_ignored(queue):
     for n in range(6):
         forged = tracker(f"web-forged-{n}")
         forged.latest_message["metadata"] = {CLIENT_METADATA_KEY: "203.0.113.5"}  # not a key the channel makes
-        await ActionRequestHuman().run(CollectingDispatcher(), forged, {})
+        await ActionRequestHuman().run(CollectingDispatcher(), forged, empty_domain())
     assert all(request.client_key is None for request in queue.waiting())

@@ -76,7 +76,9 @@ async def test_forged_or_bare_conversation_id_opens_a_new_conversation(chat_serv
 
 
 async def test_expired_token_opens_a_new_conversation(chat_server: ChatServer) -> None:
-    old = chat_server.channel.signer.issue(now=time.time() - SESSION_TTL_SECONDS - 60)  # type: ignore[union-attr]
+    signer = chat_server.channel.signer
+    assert signer is not None
+    old = signer.issue(now=time.time() - SESSION_TTL_SECONDS - 60)
     async with SocketIOClient(chat_server.url) as client:
         given = await client.start_session(old.token)
     assert sender_of(given) != old.sender_id

@@ -6,7 +6,8 @@ Deterministic: fake processes and a fake clock (the real kill -9 is in test_supe
 from __future__ import annotations
 
 import itertools
-from typing import Any
+import subprocess
+from typing import Any, cast
 
 import pytest
 
@@ -39,21 +40,28 @@ class Clock:
 
 
 def make_supervisor(**limits: Any) -> tuple[Supervisor, Clock, list[FakeProcess], list[str]]:
-    clock, spawned, lines = Clock(), [], []
+    clock, spawned, lines = Clock(), list[FakeProcess](), list[str]()
 
-    def spawn(command: list[str], _env: dict[str, str]) -> FakeProcess:
+    def spawn(command: list[str], _env: dict[str, str]) -> subprocess.Popen[bytes]:
         process = FakeProcess(command)
         spawned.append(process)
-        return process
+        return cast("subprocess.Popen[bytes]", process)  # pid, poll() and returncode: all the supervisor reads
 
-    supervisor = Supervisor(spawn=spawn, clock=clock, log=lines.append, **limits)  # type: ignore[arg-type]
+    supervisor = Supervisor(spawn=spawn, clock=clock, log=lines.append, **limits)
     supervisor.start("rasa", ["rasa"], {})
     supervisor.start("web", ["web"], {})
     return supervisor, clock, spawned, lines
 
 
 def current(supervisor: Supervisor, name: str) -> FakeProcess:
-    return supervisor.children[name].process  # type: ignore[return-value]
+    return cast(FakeProcess, supervisor.children[name].process)  # what make_supervisor's spawn made
+
+
+def restart_at(supervisor: Supervisor) -> float:
+    """When the supervisor will start rasa again (it has just seen it die)."""
+    planned = supervisor.children["rasa"].restart_at
+    assert planned is not None, "a restart is planned"
+    return planned
 
 
 def test_dead_service_is_restarted_after_its_backoff_and_the_others_keep_running() -> None:
@@ -78,8 +86,8 @@ def test_backoff_doubles_with_each_quick_death_and_is_capped() -> None:
     for _ in range(6):
         current(supervisor, "rasa").die()
         supervisor.check()
-        waits.append(supervisor.children["rasa"].restart_at - clock.now)  # type: ignore[operator]
-        clock.now = supervisor.children["rasa"].restart_at  # type: ignore[assignment]
+        waits.append(restart_at(supervisor) - clock.now)
+        clock.now = restart_at(supervisor)
         supervisor.check()
     assert waits == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
 
@@ -89,7 +97,7 @@ def test_service_that_ran_long_enough_restarts_after_the_shortest_wait() -> None
     for _ in range(3):  # three quick deaths: the wait is now 4 s
         current(supervisor, "rasa").die()
         supervisor.check()
-        clock.now = supervisor.children["rasa"].restart_at  # type: ignore[assignment]
+        clock.now = restart_at(supervisor)
         supervisor.check()
     clock.now += 600  # then it served ten minutes before dying
     current(supervisor, "rasa").die()
@@ -103,7 +111,7 @@ def test_supervisor_gives_up_loudly_after_too_many_quick_deaths() -> None:
     for _ in range(3):
         current(supervisor, "rasa").die(code=1)
         supervisor.check()
-        clock.now = supervisor.children["rasa"].restart_at  # type: ignore[assignment]
+        clock.now = restart_at(supervisor)
         supervisor.check()
     current(supervisor, "rasa").die(code=1)
     with pytest.raises(GaveUpError, match="rasa"):

@@ -23,12 +23,13 @@ import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 from sanic import Sanic
 from sqlalchemy.exc import OperationalError
 
@@ -63,7 +64,7 @@ from tests.channels.sms.fakes import (
 )
 from tests.trackers import make_tracker, user_event
 
-DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+DOMAIN = cast(DomainDict, yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")))
 CHANNELS = ("webchat", "sms")
 TUESDAY_10H = datetime(2026, 12, 1, 10, 0, tzinfo=PARIS)
 MOBILE = "06 12 34 56 78"
@@ -88,7 +89,8 @@ def form_done_actions() -> dict[str, str]:
         for rule in yaml.safe_load(path.read_text(encoding="utf-8")).get("rules") or []:
             steps = rule.get("steps") or []
             form = steps[0].get("action") if steps else None
-            if form in DOMAIN["forms"] and {"active_loop": None} in steps and "action" in steps[-1]:
+            if (isinstance(form, str) and form in DOMAIN["forms"] and {"active_loop": None} in steps
+                    and "action" in steps[-1]):
                 done[form] = steps[-1]["action"]
     return done
 

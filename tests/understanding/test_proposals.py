@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.knowledge import get_knowledge_base
 from bot.understanding.proposals import proposals_reply, propose_procedures
+from tests.knowledge.samples import shipped_procedure
 
 
 def ranking(*pairs: tuple[str, float]) -> list[dict]:
@@ -45,8 +48,9 @@ def test_nothing_to_propose_for_gibberish() -> None:
 
 
 def test_malformed_ranking_entries_are_ignored() -> None:
-    broken = [{"name": None}, {"confidence": 0.9}, {"name": "procedure_passport", "confidence": "n/a"},
-              {"name": "procedure_rsa", "confidence": 0.4}]
+    broken: list[dict[str, Any]] = [{"name": None}, {"confidence": 0.9},
+                                    {"name": "procedure_passport", "confidence": "n/a"},
+                                    {"name": "procedure_rsa", "confidence": 0.4}]
     assert propose_procedures("", broken) == ["rsa"]
 
 
@@ -63,7 +67,7 @@ def test_reply_offers_procedures_then_something_else_then_a_person() -> None:
     assert payloads == ["/procedure_marriage_pacs", "/procedure_death", "/help_menu", "/request_human"]
     titles = [button.title for button in reply.buttons]
     assert titles[-2:] == ["Autre chose", "Parler à une personne"]
-    assert titles[0] == get_knowledge_base().get("marriage_pacs").title
+    assert titles[0] == shipped_procedure("marriage_pacs").title
 
 
 def test_no_reply_when_there_is_nothing_to_propose() -> None:

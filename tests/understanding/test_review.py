@@ -66,7 +66,7 @@ def test_listed_messages_are_masked(tracker_url: str) -> None:
     assert "[téléphone masqué]" in texts and "[e-mail masqué]" in texts
 
 
-def test_cli_lists_then_adds_one_reviewed_message(tracker_url: str, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_lists_then_adds_one_reviewed_message(tracker_url: str, tmp_path: Path, monkeypatch, capsys) -> None:
     reviewed = tmp_path / "nlu" / "reviewed.yml"
     monkeypatch.setattr(review, "REVIEWED_FILE", reviewed)
     monkeypatch.setattr(review, "TRAINING_DIR", tmp_path / "nlu")
@@ -119,11 +119,11 @@ def test_unsafe_additions_are_refused(tmp_path: Path, text: str, intent: str, wh
     assert not reviewed.exists()
 
 
-def test_unknown_id_is_a_clear_error(tracker_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_id_is_a_clear_error(tracker_url: str, capsys) -> None:
     assert review.main(["--tracker-url", tracker_url, "add", "deadbeef", "--intent", "procedure_passport"]) == 1
     assert "Aucun message deadbeef" in capsys.readouterr().err
 
 
-def test_missing_tracker_store_is_a_clear_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_missing_tracker_store_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert review.main(["--tracker-url", f"sqlite:///{tmp_path / 'none.db'}", "list"]) == 1
     assert "erreur" in capsys.readouterr().err

@@ -81,13 +81,14 @@ class FakeChatServer:
                     ws.send(f"43{ack_id}" + json.dumps([{"handled": False, "error": "unavailable"}]))
                 return
             message_id = (data.get("metadata") or {}).get("message_id")
-            if message_id not in self.handled_ids:  # what the real channel does with a resent message
-                self.handled_ids.add(message_id)
+            if message_id is None or message_id not in self.handled_ids:  # the real channel skips a resent one
+                if message_id is not None:
+                    self.handled_ids.add(message_id)
                 self.user_messages.append(data)
                 for bot_message in self.reply(data.get("message", "")):
                     self._count += 1
-                    message = with_parts({"id": f"bot-{self._count}", **bot_message})
-                    ws.send("42" + json.dumps(["bot_uttered", message]))
+                    uttered = with_parts({"id": f"bot-{self._count}", **bot_message})
+                    ws.send("42" + json.dumps(["bot_uttered", uttered]))
             if ack_id and not self.hold_acks:
                 ws.send(f"43{ack_id}" + json.dumps([{"handled": True}]))
 

@@ -61,8 +61,9 @@ class LiveChatServer:
         self._thread.start()
         self._replies_open = self._call(self._event())
         self._acks_open = self._call(self._event())
-        self.channel = WebChatInput.from_credentials({"session_persistence": True})
-        assert isinstance(self.channel, WebChatInput)
+        channel = WebChatInput.from_credentials({"session_persistence": True})
+        assert isinstance(channel, WebChatInput)
+        self.channel = channel
         self._server: Any = self._call(self._start())
 
     # -- the thread's loop ------------------------------------------------------------------------------------------

@@ -59,7 +59,9 @@ async def test_console_page_redirects_to_login_without_a_session(portal):
 async def test_login_sets_a_strict_httponly_cookie_and_shows_the_console(portal):
     async with client() as session:
         async with session.get(f"{portal.url}/agents/login") as resp:
-            token = re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
+            assert csrf is not None, "the login form carries its CSRF token"
+            token = csrf.group(1)
         async with session.post(f"{portal.url}/agents/login", allow_redirects=False,
                                 data={"csrf": token, "name": "alice", "password": PASSWORD}) as resp:
             assert resp.status == 303

@@ -17,7 +17,7 @@ from tests.web.widget_screenshots import GREETING, IDENTITY_TURN
 
 pytestmark = pytest.mark.browser
 
-LONG_TURN = [
+LONG_TURN: list[dict[str, Any]] = [
     {"text": "**Carte d'identité** : " + "la demande se fait en ligne puis en mairie, sur rendez-vous. " * 4},
     {"text": "Les étapes :\n" + "\n".join(f"{n}. Étape {n}, expliquée avec des mots simples." for n in range(1, 6))},
     {"text": "Documents à apporter : " + "une photo d'identité récente, un justificatif de domicile. " * 3},
@@ -88,6 +88,13 @@ def spoken_text(nodes: list[dict[str, Any]], node: dict[str, Any]) -> str:
 
     walk(node)
     return re.sub(r"\s+", " ", " ".join(words)).strip()
+
+
+def speaker_of(item: str) -> str:
+    """Who says a message of the log, as its accessible name begins ("Vous : ...")."""
+    match = re.match(r"^(.*?) :", item)
+    assert match is not None, f"a message without its speaker: {item!r}"
+    return match.group(1)
 
 
 def live_region(nodes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -162,7 +169,7 @@ def test_message_list_is_a_silent_log_whose_messages_name_their_speaker(page: Pa
                 collect(by_id[child])
 
     collect(logs[0])
-    speakers = [re.match(r"^(.*?) :", item).group(1) for item in items]  # type: ignore[union-attr]
+    speakers = [speaker_of(item) for item in items]
     assert speakers == ["Numécrivain (robot)", "Vous", "Numécrivain (robot)", "Numécrivain (robot)",
                         "Numécrivain (robot)", "Inès (conseiller)"], items
 

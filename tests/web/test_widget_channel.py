@@ -30,7 +30,7 @@ async def scripted_bot(message: UserMessage) -> None:
         await out.send_response(message.sender_id, {"text": "Les lieux :\n1. **Espace**", "custom": dict(PLACES)})
         return
     await out.send_response(message.sender_id, {
-        "text": f"**Reçu**\n\n- {message.text[:20]}\n- deux",
+        "text": f"**Reçu**\n\n- {(message.text or '')[:20]}\n- deux",
         "buttons": [{"title": "Parler à une personne", "payload": "/request_human"}],
     })
 
@@ -92,7 +92,9 @@ async def test_reloaded_page_rejoins_its_session_and_gets_the_replies(chat_serve
 async def test_unusable_session_id_gets_a_fresh_one(chat_server: ChatServer) -> None:
     async with SocketIOClient(chat_server.url) as client:
         confirmed = await client.start_session("x" * 500)
-    assert confirmed != "x" * 500 and chat_server.channel.signer.verify(confirmed) is not None
+    signer = chat_server.channel.signer
+    assert signer is not None
+    assert confirmed != "x" * 500 and signer.verify(confirmed) is not None
 
 
 async def test_message_is_acknowledged_and_a_resent_copy_is_handled_once(chat_server: ChatServer) -> None:
@@ -100,11 +102,13 @@ async def test_message_is_acknowledged_and_a_resent_copy_is_handled_once(chat_se
     async with SocketIOClient(chat_server.url) as client:
         session = await client.start_session(None)
         first = await client.emit("user_uttered", {**message, "session_id": session}, ack=True)
+        assert first is not None
         (ack,) = await client.wait_ack(first)
         assert ack["handled"] is True and sender_of(ack["session_id"]) == sender_of(session)
     async with SocketIOClient(chat_server.url) as after_reconnection:
         await after_reconnection.start_session(session)
         again = await after_reconnection.emit("user_uttered", {**message, "session_id": session}, ack=True)
+        assert again is not None
         assert await after_reconnection.wait_ack(again) == [{"handled": True, "duplicate": True}]
         # Messages of one socket are handled in order: once the next one is answered, a reply to the copy
         # would already be there.

@@ -179,8 +179,8 @@ def test_places_arrive_as_cards_with_a_map_link_instead_of_the_text_list(page: P
     expect(card.get_by_role("heading", name="Espace France Services")).to_be_visible()
     expect(card).to_contain_text("À 1,2 km, environ 15 min à pied")
     expect(card).to_contain_text("Aujourd'hui : ouvert de 9 h à 12 h.")
-    assert card.get_by_role("link", name=re.compile("^Voir sur la carte")).get_attribute("href").startswith(
-        "https://www.openstreetmap.org/")
+    href = card.get_by_role("link", name=re.compile("^Voir sur la carte")).get_attribute("href")
+    assert href is not None and href.startswith("https://www.openstreetmap.org/")
     assert card.get_by_role("link", name=re.compile("03 20 00 00 00")).get_attribute("href") == "tel:0320000000"
     answer = page.locator(".nc-bot").last
     expect(answer).to_contain_text("Les lieux d'aide les plus proches à Roubaix")

@@ -44,7 +44,8 @@ def test_keyboard_only_question_answer_button_and_reload(page: Page, stack: Stac
     page.keyboard.press("Enter")
     official = page.locator(".nc-bot a[href^='https://']").first
     expect(official).to_be_visible(timeout=ANSWER_TIMEOUT)
-    assert urlsplit(official.get_attribute("href")).hostname.endswith(("service-public.fr", "ants.gouv.fr", ".gouv.fr"))
+    host = urlsplit(official.get_attribute("href") or "").hostname
+    assert host is not None and host.endswith(("service-public.fr", "ants.gouv.fr", ".gouv.fr"))
 
     tab_to(page, "Voir les sujets", limit=80)
     page.keyboard.press("Enter")

@@ -10,16 +10,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
 from tests.web.chat_fakes import DEMO_ORIGIN, FakeChatServer, serve_demo_page
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HUMAN = {"content_type": "text", "title": "Parler à une personne", "payload": "/request_human"}
-GREETING = {"text": "Bonjour ! Je suis Numécrivain. Écrivez votre question avec vos mots.",
+GREETING: dict[str, Any] = {"text": "Bonjour ! Je suis Numécrivain. Écrivez votre question avec vos mots.",
             "quick_replies": [{"content_type": "text", "title": "Voir les sujets", "payload": "/help_menu"}, HUMAN]}
-IDENTITY_TURN = [
+IDENTITY_TURN: list[dict[str, Any]] = [
     {"text": "**Carte d'identité perdue** : déclarez la perte en faisant la demande de nouvelle carte, "
              "en ligne sur ants.gouv.fr puis en mairie. Elle coûte 25 € (timbre fiscal)."},
     {"text": "Les étapes :\n1. Faites une pré-demande sur ants.gouv.fr.\n2. Prenez rendez-vous en mairie.\n"
@@ -30,7 +30,7 @@ IDENTITY_TURN = [
 ]
 # (name, CSS viewport, device scale factor, extra): scale 2 and 4 on a 640×400 or 320×200 viewport are 200 % and
 # 400 % browser zoom of a 1280×800 screen; extra is "keyboard" (phone keyboard open) or "big" ("Texte plus grand").
-SIZES: list[tuple[str, dict[str, int], float, str | None]] = [
+SIZES: list[tuple[str, ViewportSize, float, str | None]] = [
     ("360x740", {"width": 360, "height": 740}, 1, None),
     ("320x568", {"width": 320, "height": 568}, 1, None),
     ("zoom200-1280x800", {"width": 640, "height": 400}, 2, None),
@@ -39,6 +39,11 @@ SIZES: list[tuple[str, dict[str, int], float, str | None]] = [
     ("360x740-keyboard", {"width": 360, "height": 740}, 1, "keyboard"),
     ("360x740-big-text", {"width": 360, "height": 740}, 1, "big"),
     ("zoom200-big-text", {"width": 640, "height": 400}, 2, "big"),
+]
+# The same, with the options menu open: a phone, and 400 % zoom.
+MENU_SIZES: list[tuple[str, ViewportSize, float]] = [
+    ("360x740", {"width": 360, "height": 740}, 1),
+    ("zoom400", {"width": 320, "height": 200}, 4),
 ]
 # A phone keyboard takes this much of a 360×740 screen.
 KEYBOARD_PX = 300
@@ -76,7 +81,7 @@ def fill_chat(page: Page) -> None:
     page.locator(".nc-bot").nth(3).wait_for()
 
 
-def open_case(browser: Browser, viewport: dict[str, int], scale: float, extra: str | None
+def open_case(browser: Browser, viewport: ViewportSize, scale: float, extra: str | None
               ) -> tuple[BrowserContext, Page, FakeChatServer]:
     """A page at this size with the chat open after one question; extra: "keyboard" or "big"."""
     context = browser.new_context(locale="fr-FR", viewport=viewport, device_scale_factor=scale,
@@ -113,8 +118,7 @@ def shoot(prefix: str) -> list[Path]:
             page.screenshot(path=str(path))
             written.append(path)
             context.close()
-        for name, viewport, scale in (("360x740", {"width": 360, "height": 740}, 1),
-                                      ("zoom400", {"width": 320, "height": 200}, 4)):
+        for name, viewport, scale in MENU_SIZES:
             context, page, _ = open_case(browser, viewport, scale, None)
             page.get_by_role("button", name="Menu des options").click()
             path = OUT / f"{prefix}-{name}-menu-open.png"

@@ -25,6 +25,8 @@ from bot.db import make_engine
 class FileSender:
     """Appends each SMS handed to the gateway to a file, flushed at once (the test reads it from outside)."""
 
+    name = "android"
+
     def __init__(self, path: Path) -> None:
         self.path = path
 

@@ -141,7 +141,8 @@ async def test_signed_twilio_webhook_is_answered(running: Running) -> None:
     status, body = await running.post("/twilio", **twilio_request("bonjour"))
     assert status == 200 and "<Response>" in body
     assert running.bot.texts == ["bonjour"]
-    assert running.store.get_contact(pseudonymise(PHONE, PEPPER)).gateway == "twilio"  # type: ignore[union-attr]
+    contact = running.store.get_contact(pseudonymise(PHONE, PEPPER))
+    assert contact is not None and contact.gateway == "twilio"
 
 
 @pytest.mark.parametrize("case", ["wrong token", "missing", "tampered"])

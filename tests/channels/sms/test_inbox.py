@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.future import Engine
 
 from bot.channels.sms.inbox import ANSWERED, FAILED, MAX_ATTEMPTS, PROCESSING, RECEIVED, SmsInbox, sms_inbox
 from bot.db import make_engine

@@ -27,6 +27,7 @@ class FailingOnceBot(ScriptedBot):
     failures: int = 1
 
     async def __call__(self, message: UserMessage) -> None:
+        assert message.metadata is not None  # the SMS channel always sends its own
         self.tried_ids = [*getattr(self, "tried_ids", []), (message.message_id, message.metadata.get("message_id"))]
         if self.failures:
             self.failures -= 1

@@ -23,7 +23,7 @@ async def gateway() -> AsyncIterator[tuple[FakeGateway, str]]:
 
 
 def android(url: str, password: str = "secret", **kwargs: object) -> AndroidGatewaySender:
-    return AndroidGatewaySender(AndroidGatewayConfig(url, "numecrivain", password, "k"), **kwargs)  # type: ignore[arg-type]
+    return AndroidGatewaySender(AndroidGatewayConfig(url, "numecrivain", password, "k"), **kwargs)
 
 
 class RecordedBackoff:

@@ -35,7 +35,8 @@ def test_pages_are_given_once_in_order(tmp_path: Path) -> None:
     store.save_reply_state("sms-a", {"1": "/x"}, ["deux", "trois"], NOW)
     assert [store.pop_next_page("sms-a", NOW) for _ in range(3)] == ["deux", "trois", None]
     store.save_reply_state("sms-a", None, [], NOW)
-    assert store.get_contact("sms-a").menu == {"1": "/x"}  # type: ignore[union-attr]
+    contact = store.get_contact("sms-a")
+    assert contact is not None and contact.menu == {"1": "/x"}
 
 
 def test_traffic_is_counted_per_number_and_per_hour(tmp_path: Path) -> None:
