@@ -13,11 +13,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -25,6 +25,18 @@ from bot.paths import PROJECT_ROOT
 from bot.service_auth import rasa_api_headers
 
 _handed_out: set[int] = set()
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T | None], timeout: float = 60, what: str = "the condition") -> T:
+    """Poll until `condition()` is truthy and return its value: services answer in their own time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def free_port() -> int:

@@ -22,10 +22,10 @@ from sanic import Sanic
 
 from bot.action_server import create_action_app
 from bot.db import get_engine
-from bot.handoff.accounts import AgentDirectory
 from bot.handoff.store import HandoffQueue
 from bot.paths import PROJECT_ROOT
 from bot.service_auth import bearer_header
+from tests.handoff.helpers import actions_database, put_an_agent_on_duty
 from tests.stack import free_port
 from tests.trackers import make_tracker
 
@@ -36,12 +36,8 @@ NEVER_REACHED_SECONDS = 60  # only if the test is broken: a blocked event loop s
 @pytest.fixture
 def database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """A private project database where an agent is available around the clock."""
-    url = f"sqlite:///{tmp_path / 'concurrency.db'}"
-    monkeypatch.setenv("NUMECRIVAIN_DB_URL", url)
-    monkeypatch.setenv("NUMECRIVAIN_SERVICE_HOURS", "24/7")
-    monkeypatch.setenv("WEB_URL", "http://portal.test")
-    directory = AgentDirectory(get_engine(url))
-    directory.set_available(directory.create("alice", "correct horse battery").id, True)
+    url = actions_database(tmp_path, monkeypatch, "concurrency.db")
+    put_an_agent_on_duty(url)
     return url
 
 

@@ -9,12 +9,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import ActionHandleFallback
 from actions.handoff import ActionAskCallbackPhone, ActionRequestHuman, ActionSubmitCallback, ValidateCallbackForm
 from bot.db import get_engine
-from bot.handoff.accounts import AgentDirectory
 from bot.handoff.callbacks import CallbackBook
 from bot.handoff.phone_checks import PhoneChecks
 from bot.handoff.store import HandoffQueue
 from bot.paths import PROJECT_ROOT
 from bot.replies import PHONE_HELP, PHONE_HELP_SMS
+from tests.handoff.helpers import actions_database, put_an_agent_on_duty
 from tests.trackers import empty_domain, make_tracker, user_event
 
 PERSON_TEXT = "je veux parler à quelqu'un"
@@ -23,17 +23,12 @@ DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"
 
 @pytest.fixture
 def database(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'actions.db'}"
-    monkeypatch.setenv("NUMECRIVAIN_DB_URL", url)
-    monkeypatch.setenv("NUMECRIVAIN_SERVICE_HOURS", "24/7")
-    monkeypatch.setenv("WEB_URL", "http://portal.test")
-    return url
+    return actions_database(tmp_path, monkeypatch, "actions.db")
 
 
 @pytest.fixture
 def agent_available(database) -> None:
-    directory = AgentDirectory(get_engine(database))
-    directory.set_available(directory.create("alice", "correct horse battery").id, True)
+    put_an_agent_on_duty(database)
 
 
 async def run(action, tracker) -> tuple[list, list]:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 from sqlalchemy.future import Engine
 
@@ -26,6 +27,21 @@ FIXED_NOW = datetime(2024, 3, 11, 9, 30)  # a Monday, 10:30 in Lille (naive UTC 
 def sqlite_engine(tmp_path: Any, name: str = "handoff.db") -> Engine:
     """A fresh project database in a temporary folder."""
     return get_engine(f"sqlite:///{tmp_path / name}")  # migrated, as in production
+
+
+def actions_database(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, name: str) -> str:
+    """Point the actions at a fresh database, with a service that never closes: opening hours are tested apart."""
+    url = f"sqlite:///{tmp_path / name}"
+    monkeypatch.setenv("NUMECRIVAIN_DB_URL", url)
+    monkeypatch.setenv("NUMECRIVAIN_SERVICE_HOURS", "24/7")
+    monkeypatch.setenv("WEB_URL", "http://portal.test")
+    return url
+
+
+def put_an_agent_on_duty(database_url: str) -> None:
+    """Alice, available: a request for a person is then queued, not answered 'nobody now'."""
+    directory = AgentDirectory(get_engine(database_url))
+    directory.set_available(directory.create("alice", "correct horse battery").id, True)
 
 
 def agent_named(directory: AgentDirectory, name: str) -> Agent:

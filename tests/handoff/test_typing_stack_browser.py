@@ -19,17 +19,11 @@ from bot.db import get_engine
 from bot.handoff.store import HandoffQueue
 from tests.handoff.agent_client import create_agent
 from tests.handoff.test_console_browser import CHROMIUM_ARGS
+from tests.web.test_widget_announcements import RECORD_ANNOUNCEMENTS_JS  # what a screen reader is handed
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 PASSWORD = "mot de passe de l'agent qui écrit"
 ANSWER_MS = 60_000
-# Every text the widget's polite live region takes, as a screen reader would be handed it.
-RECORD_ANNOUNCEMENTS_JS = """() => {
-  const live = document.querySelector('aside.numecrivain').shadowRoot.querySelector('[aria-live=polite]');
-  window.__said = [];
-  new MutationObserver(() => { if (live.textContent) window.__said.push(live.textContent); })
-    .observe(live, {childList: true, characterData: true, subtree: true});
-}"""
 
 
 async def test_typing_shows_both_ways_expires_and_the_person_message_arrives_pushed(stack, tmp_path: Path) -> None:

@@ -10,9 +10,8 @@ import pytest
 
 from bot.knowledge import check
 from bot.secretariat.reports import record_report
-from bot.secretariat.store import secretariat_engine
-from bot.secretariat.tokens import authenticate, create_token
 from tests.knowledge.samples import CONTACTS, entry, write_yaml
+from tests.secretariat.fixtures import signed_in_secretariat
 
 TODAY = date(2026, 12, 2)
 
@@ -55,30 +54,52 @@ def test_entry_past_its_review_date_fails(data: Path, capsys: pytest.CaptureFixt
     assert code == 1 and "papiers.yml sample: past its review date (2027-05-28)" in out
 
 
-def test_volatile_source_past_its_review_date_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+# The entry's first source or first case breaks one rule; the report names it.
+@pytest.mark.parametrize(("listed", "field_name", "value", "problems"), [
+    pytest.param("sources", "review_by", "2026-12-01", ["source sp-F14929", "past its review date (2026-12-01)"],
+                 id="volatile_source_past_its_review_date"),
+    pytest.param("cases", "sms", "Passeport enfant: 17 EUR avant 15 ans, 42 EUR de 15 a 17 ans.",
+                 ["case minor: sms lacks the main official link"], id="case_sms_without_the_main_link"),
+    pytest.param("cases", "sources", ["sp-F1342"], ["case minor cites unknown source id sp-F1342"],
+                 id="case_citing_an_unknown_source_id"),
+])
+def test_source_or_case_breaking_one_rule_fails_naming_it(data: Path, capsys: pytest.CaptureFixture[str], listed: str,
+                                                          field_name: str, value: Any, problems: list[str]) -> None:
     changed = entry()
-    changed["sources"][0]["review_by"] = "2026-12-01"
-    _set(data, sources=changed["sources"])
+    changed[listed][0][field_name] = value
+    _set(data, **{listed: changed[listed]})
     code, out = _run(data, capsys)
-    assert code == 1 and "source sp-F14929" in out and "past its review date (2026-12-01)" in out
+    assert code == 1, out
+    assert [problem for problem in problems if problem not in out] == []
 
 
-def test_review_date_more_than_a_year_ahead_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _set(data, review_by="2028-01-01")
+# Each entry breaks one rule; the report names the field and what is wrong.
+@pytest.mark.parametrize(("changes", "problem"), [
+    pytest.param(dict(review_by="2028-01-01"),
+                 "more than 12 months after written", id="review_date_more_than_a_year_ahead"),
+    # the sample's only source was read on 2026-11-28
+    pytest.param(dict(verified="2026-12-01", written="2026-11-28"),
+                 "`verified` 2026-12-01 but source sp-F14929 was read on 2026-11-28",
+                 id="verified_entry_with_a_source_read_earlier"),
+    pytest.param(dict(verified="2026-12-24", review_by="2027-06-01"),
+                 "`verified` is in the future", id="verified_in_the_future"),
+    pytest.param(dict(links=[{"title": "Ancien", "url": "https://www.service-public.fr/particuliers/vosdroits/F14929"}]),
+                 "links/0: old domain www.service-public.fr", id="url_on_the_old_domain"),
+    pytest.param(dict(offline="Allez à la mairie, ou appelez Solidarité Numérique au 01 70 772 372."),
+                 "offline: phone number '01 70 772 372' written literally", id="literal_phone_number_in_a_text"),
+    pytest.param(dict(steps=["Faites ceci.", "Sinon, Allo Test 39 39."]),
+                 "steps/1: phone number '39 39' written literally", id="known_short_number_written_literally"),
+    pytest.param(dict(offline="Allez à la mairie, ou appelez {contact:personne}."),
+                 "offline: unknown contact id 'personne'", id="unknown_contact_id"),
+    pytest.param(dict(offline="Allez à la mairie, ou appelez le {phone:nophone}."),
+                 "{phone:nophone} but nophone has no confirmed number",
+                 id="phone_placeholder_of_a_contact_without_number"),
+])
+def test_entry_breaking_one_rule_fails_naming_it(data: Path, capsys: pytest.CaptureFixture[str],
+                                                 changes: dict[str, Any], problem: str) -> None:
+    _set(data, **changes)
     code, out = _run(data, capsys)
-    assert code == 1 and "more than 12 months after written" in out
-
-
-def test_verified_entry_with_a_source_read_earlier_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _set(data, verified="2026-12-01", written="2026-11-28")  # the sample's only source was read on 2026-11-28
-    code, out = _run(data, capsys)
-    assert code == 1 and "`verified` 2026-12-01 but source sp-F14929 was read on 2026-11-28" in out
-
-
-def test_verified_in_the_future_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _set(data, verified="2026-12-24", review_by="2027-06-01")
-    code, out = _run(data, capsys)
-    assert code == 1 and "`verified` is in the future" in out
+    assert code == 1 and problem in out
 
 
 @pytest.mark.parametrize("field_name", ["steps", "documents", "cost", "delay", "offline"])
@@ -116,14 +137,6 @@ def test_sms_longer_than_300_characters_once_expanded_fails(data: Path, capsys: 
     assert code == 1 and "sms has 314 characters once contacts are expanded (max 300)" in out
 
 
-def test_case_sms_without_the_main_link_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    changed = entry()
-    changed["cases"][0]["sms"] = "Passeport enfant: 17 EUR avant 15 ans, 42 EUR de 15 a 17 ans."
-    _set(data, cases=changed["cases"])
-    code, out = _run(data, capsys)
-    assert code == 1 and "case minor: sms lacks the main official link" in out
-
-
 def test_unknown_service_public_sheet_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _set(data, links=[*entry()["links"], {"title": "Autre", "url": "https://www.service-public.gouv.fr/particuliers/vosdroits/F99999"}])
     code, out = _run(data, capsys)
@@ -136,44 +149,6 @@ def test_sheet_added_with_its_title_is_known(data: Path, capsys: pytest.CaptureF
         "id,titre,url,lu_le\nF99999,Une fiche,https://www.service-public.gouv.fr/particuliers/vosdroits/F99999,"
         "2026-12-02\n", encoding="utf-8")
     assert _run(data, capsys)[0] == 0
-
-
-def test_url_on_the_old_domain_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _set(data, links=[{"title": "Ancien", "url": "https://www.service-public.fr/particuliers/vosdroits/F14929"}])
-    code, out = _run(data, capsys)
-    assert code == 1 and "links/0: old domain www.service-public.fr" in out
-
-
-def test_literal_phone_number_in_a_text_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _set(data, offline="Allez à la mairie, ou appelez Solidarité Numérique au 01 70 772 372.")
-    code, out = _run(data, capsys)
-    assert code == 1 and "offline: phone number '01 70 772 372' written literally" in out
-
-
-def test_known_short_number_written_literally_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _set(data, steps=["Faites ceci.", "Sinon, Allo Test 39 39."])
-    code, out = _run(data, capsys)
-    assert code == 1 and "steps/1: phone number '39 39' written literally" in out
-
-
-def test_unknown_contact_id_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _set(data, offline="Allez à la mairie, ou appelez {contact:personne}.")
-    code, out = _run(data, capsys)
-    assert code == 1 and "offline: unknown contact id 'personne'" in out
-
-
-def test_phone_placeholder_of_a_contact_without_number_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _set(data, offline="Allez à la mairie, ou appelez le {phone:nophone}.")
-    code, out = _run(data, capsys)
-    assert code == 1 and "{phone:nophone} but nophone has no confirmed number" in out
-
-
-def test_case_citing_an_unknown_source_id_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    changed = entry()
-    changed["cases"][0]["sources"] = ["sp-F1342"]
-    _set(data, cases=changed["cases"])
-    code, out = _run(data, capsys)
-    assert code == 1 and "case minor cites unknown source id sp-F1342" in out
 
 
 def test_broken_contacts_file_fails(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -216,9 +191,7 @@ def test_reported_error_appears_in_the_content_cli(tmp_path: Path, capsys: pytes
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'reports.sqlite'}"
     monkeypatch.setenv("NUMECRIVAIN_DB_URL", url)
-    engine = secretariat_engine(url)
-    who = authenticate(engine, create_token(engine, "Mairie de Lille", "59350"))
-    assert who is not None
+    engine, who = signed_in_secretariat(url, "Mairie de Lille", "59350")
     report = record_report(engine, who, "passport", "Le tarif du timbre a changé ; <b>à vérifier</b>")
     assert check.main(["--reports"]) == 0
     out = capsys.readouterr().out

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from bot.knowledge.report import ReportedError, Reports, build_report, read_reports
 from bot.secretariat.reports import record_report
-from bot.secretariat.store import secretariat_engine
-from bot.secretariat.tokens import authenticate, create_token
 from tests.knowledge.samples import CONTACTS, entry, write_yaml
+from tests.secretariat.fixtures import signed_in_secretariat
 
 TODAY = date(2026, 12, 2)
 
@@ -62,9 +61,7 @@ def test_secretariat_report_is_listed_and_escaped(tmp_path: Path) -> None:
 
 def test_reports_are_read_through_the_public_function(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'reports.sqlite'}"
-    engine = secretariat_engine(url)
-    who = authenticate(engine, create_token(engine, "Mairie de Lille", "59350"))
-    assert who is not None
+    engine, who = signed_in_secretariat(url, "Mairie de Lille", "59350")
     record_report(engine, who, "passport", "Le tarif a changé", now=datetime(2026, 12, 1, 9, 30))
     found = read_reports(url)
     assert [r.message for r in found.by_procedure["passport"]] == ["Le tarif a changé"]

@@ -27,6 +27,19 @@ def store_on(path: Path, **kwargs: Any) -> RedactingSQLTrackerStore:
     return RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path), **kwargs)
 
 
+async def greeted_then_read_elsewhere(
+    tmp_path: Path, sender_id: str
+) -> tuple[RedactingSQLTrackerStore, RedactingSQLTrackerStore, DialogueStateTracker, DialogueStateTracker]:
+    """Two processes on one database: `here` saves a greeting, `there` reads the conversation back."""
+    here, there = store_on(tmp_path / "tracker.db"), store_on(tmp_path / "tracker.db")
+    tracker = DialogueStateTracker(sender_id, slots=[])
+    turn(tracker, "bonjour")
+    await here.save(tracker)
+    elsewhere = await there.retrieve(sender_id)
+    assert elsewhere is not None
+    return here, there, tracker, elsewhere
+
+
 @pytest.fixture
 def no_replay(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every read of a whole conversation from SQL (Rasa's retrieve)."""
@@ -56,12 +69,7 @@ async def test_the_next_turn_uses_the_saved_tracker_without_reading_the_conversa
 async def test_a_conversation_another_process_wrote_to_is_read_from_the_database(
     tmp_path: Path, no_replay: list[str]
 ) -> None:
-    here, there = store_on(tmp_path / "tracker.db"), store_on(tmp_path / "tracker.db")
-    tracker = DialogueStateTracker("rest:b", slots=[])
-    turn(tracker, "bonjour")
-    await here.save(tracker)
-    elsewhere = await there.retrieve("rest:b")
-    assert elsewhere is not None
+    here, there, tracker, elsewhere = await greeted_then_read_elsewhere(tmp_path, "rest:b")
     turn(elsewhere, "et ensuite")
     await there.save(elsewhere)
     current = await here.retrieve("rest:b")
@@ -136,12 +144,7 @@ async def test_the_event_broker_gets_each_new_event_once_masked_without_a_reload
 
 
 async def test_a_tracker_behind_the_database_is_not_kept(tmp_path: Path, no_replay: list[str]) -> None:
-    here, there = store_on(tmp_path / "tracker.db"), store_on(tmp_path / "tracker.db")
-    stale = DialogueStateTracker("rest:g", slots=[])
-    turn(stale, "bonjour")
-    await here.save(stale)
-    ahead = await there.retrieve("rest:g")
-    assert ahead is not None
+    here, there, stale, ahead = await greeted_then_read_elsewhere(tmp_path, "rest:g")
     turn(ahead, "deuxième")
     turn(ahead, "troisième")
     await there.save(ahead)

@@ -14,9 +14,8 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from tests.conftest import Stack
 from tests.e2e.rest import all_text, say
 from tests.handoff.agent_client import AgentClient, create_agent
 from tests.security.attacks import sms_replies, sms_send, socket_say
+from tests.stack import wait_until
 
 pytestmark = pytest.mark.stack
 
@@ -115,16 +115,6 @@ def _file_findings(folder: Path, forms: dict[str, list[str]]) -> list[str]:
     return sorted(set(findings))
 
 
-def _wait_for(predicate: Callable[[], object], timeout: float = 60) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.fixture(scope="module")
 def agent(stack: Stack) -> Iterator[AgentClient]:
     create_agent(stack.env, "agent.privacy", PASSWORD)
@@ -163,10 +153,10 @@ def test_personal_data_typed_on_every_channel_is_nowhere_in_what_the_stack_keeps
 
     # SMS: personal data in the text, then STOP (the clear number is dropped).
     assert sms_send(stack, SMS_PHONE, f"né le {BIRTH_DATE_WORDS}, fiscal {TAX_NUMBER}, mail {EMAIL}").status_code == 200
-    _wait_for(lambda: sms_replies(stack, SMS_PHONE))
+    wait_until(lambda: sms_replies(stack, SMS_PHONE))
     answered = len(sms_replies(stack, SMS_PHONE))
     assert sms_send(stack, SMS_PHONE, "STOP").status_code == 200
-    _wait_for(lambda: len(sms_replies(stack, SMS_PHONE)) > answered)  # the STOP confirmation
+    wait_until(lambda: len(sms_replies(stack, SMS_PHONE)) > answered)  # the STOP confirmation
     pseudonym = pseudonymise(SMS_PHONE, stack.env["NUMECRIVAIN_SMS_PEPPER"])
     events = requests.get(f"{stack.rasa_url}/conversations/{pseudonym}/tracker", headers=stack.api_headers,
                           timeout=30).json()["events"]
@@ -191,7 +181,7 @@ def test_running_portal_purges_a_callback_past_its_period_on_its_own(stack: Stac
         with engine.connect() as conn:
             return {row.id for row in conn.execute(select(callbacks_table.c.id))}
 
-    _wait_for(lambda: callback.id not in ids(), timeout=30)  # the test stack purges every 3 s
+    wait_until(lambda: callback.id not in ids(), timeout=30)  # the test stack purges every 3 s
     assert fresh.id in ids()
     CallbackBook(engine).done(fresh.id)
 
@@ -199,7 +189,7 @@ def test_running_portal_purges_a_callback_past_its_period_on_its_own(stack: Stac
 def test_erase_command_removes_an_sms_user_from_the_running_stack(stack: Stack) -> None:
     phone = "+33639980089"
     assert sms_send(stack, phone, "bonjour").status_code == 200
-    _wait_for(lambda: sms_replies(stack, phone))
+    wait_until(lambda: sms_replies(stack, phone))
     pseudonym = pseudonymise(phone, stack.env["NUMECRIVAIN_SMS_PEPPER"])
 
     def stored_rows() -> int:

@@ -16,15 +16,24 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from sqlalchemy.future import Engine
 
 from bot.paths import PROJECT_ROOT
 from bot.secretariat.store import secretariat_engine
-from bot.secretariat.tokens import create_token
+from bot.secretariat.tokens import Secretariat, authenticate, create_token
 from bot.service_auth import rasa_api_authorised
 from tests.conftest import free_port
 from tests.secretariat.trackers_helper import write_tracker
 
 STUB_RASA_TOKEN = "stub-rasa-token-long-enough-for-hs256"
+
+
+def signed_in_secretariat(url: str, name: str, commune: str) -> tuple[Engine, Secretariat]:
+    """The secretariat database at `url` and one mairie holding a fresh token, as the portal authenticates it."""
+    engine = secretariat_engine(url)
+    who = authenticate(engine, create_token(engine, name, commune))
+    assert who is not None
+    return engine, who
 
 
 # What the trained model (models/numecrivain.tar.gz) answered for the questions the tests ask, top 3 intents.

@@ -14,9 +14,7 @@ from bot.secretariat.answers import procedure_document, source_label
 from bot.secretariat.places import places_for_question
 from bot.secretariat.ranking import SHOW_THRESHOLD, confident_answers, rank_procedures
 from bot.secretariat.reports import NEED_PROCEDURE_ID, list_reports, record_need
-from bot.secretariat.store import secretariat_engine
-from bot.secretariat.tokens import authenticate, create_token
-from tests.secretariat.fixtures import REAL_MODEL_RANKINGS
+from tests.secretariat.fixtures import REAL_MODEL_RANKINGS, signed_in_secretariat
 
 LIVRET = "un administré a perdu son livret de famille"
 PASSPORT = "pièces pour une première demande de passeport mineur"
@@ -59,9 +57,7 @@ def test_signaled_need_is_masked_and_listed_for_the_content_editors(tmp_path: Pa
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'needs.sqlite'}"
     monkeypatch.setenv("NUMECRIVAIN_DB_URL", url)
-    engine = secretariat_engine(url)
-    who = authenticate(engine, create_token(engine, "Mairie de Seclin", "59560"))
-    assert who is not None
+    engine, who = signed_in_secretariat(url, "Mairie de Seclin", "59560")
     need = record_need(engine, who, "M. Martin, 06 12 34 56 78, a perdu son livret de famille", "2e demande ce mois")
     [stored] = [r for r in list_reports(engine) if r.id == need.id]
     assert stored.procedure_id == NEED_PROCEDURE_ID and stored.commune == "59560"

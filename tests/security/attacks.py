@@ -15,6 +15,7 @@ import requests
 from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
 from tests.conftest import Stack
 from tests.knowledge.samples import shipped_procedure
+from tests.stack import wait_until
 from tests.web.socketio_client import SocketIOClient
 
 SECOND_USER_QUESTION = "jai perdu ma carte d identité"
@@ -114,13 +115,8 @@ def sms_replies(stack: Stack, phone: str) -> list[dict[str, Any]]:
 
 def wait_sms_reply(stack: Stack, phone: str, timeout: float = 60) -> str:
     """The first SMS the bot sent to that number."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        messages = sms_replies(stack, phone)
-        if messages:
-            return str(messages[0]["text"])
-        time.sleep(0.2)
-    raise AssertionError(f"no SMS reply within {timeout} s")
+    messages = wait_until(lambda: sms_replies(stack, phone), timeout, what="an SMS reply")
+    return str(messages[0]["text"])
 
 
 CONNECTION_CLOSED = "connection closed"

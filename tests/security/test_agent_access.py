@@ -60,6 +60,15 @@ async def read(session: aiohttp.ClientSession, url: str) -> tuple[int, dict]:
         return resp.status, await resp.json()
 
 
+async def taken_by_alice(session: aiohttp.ClientSession, portal: Portal) -> tuple[str, str]:
+    """A new web conversation that Alice, signed in on `session`, has taken: its API url and her CSRF token."""
+    request = portal.queue.enqueue("web-1", "webchat", [])
+    _, csrf = await login(session, portal.url, "alice.martin", PASSWORD)
+    url = f"{portal.url}/agents/api/requests/{request.public_id}"
+    assert await post(session, f"{url}/take", csrf) == 200
+    return url, csrf
+
+
 async def test_agent_reads_only_waiting_conversations_and_their_own(portal):
     mine = portal.queue.enqueue("web-1", "webchat", [])
     colleague = portal.queue.enqueue("web-2", "webchat", [])
@@ -81,11 +90,8 @@ async def test_agent_reads_only_waiting_conversations_and_their_own(portal):
 
 
 async def test_a_conversation_once_taken_cannot_be_read_after_it_ended(portal):
-    request = portal.queue.enqueue("web-1", "webchat", [])
     async with client() as alice:
-        _, csrf = await login(alice, portal.url, "alice.martin", PASSWORD)
-        url = f"{portal.url}/agents/api/requests/{request.public_id}"
-        assert await post(alice, f"{url}/take", csrf) == 200
+        url, csrf = await taken_by_alice(alice, portal)
         assert await post(alice, f"{url}/close", csrf) == 200
         status, body = await read(alice, url)
         assert status == 404 and "n'existe pas" in body["error"]
@@ -193,11 +199,8 @@ async def test_many_tries_on_one_account_from_everywhere_slow_down_but_never_loc
 
 
 async def test_users_read_the_display_name_never_the_login(portal):
-    request = portal.queue.enqueue("web-1", "webchat", [])
     async with client() as session:
-        _, csrf = await login(session, portal.url, "alice.martin", PASSWORD)
-        url = f"{portal.url}/agents/api/requests/{request.public_id}"
-        assert await post(session, f"{url}/take", csrf) == 200
+        url, csrf = await taken_by_alice(session, portal)
         async with session.post(f"{url}/messages", json={"text": "Bonjour !"}, headers={"X-CSRF-Token": csrf}):
             pass
         assert await post(session, f"{url}/close", csrf) == 200

@@ -7,18 +7,17 @@ phone's owner would); an SMS user is called back on the number they write from, 
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from typing import Any
 
 import pytest
-import requests
 
 from bot.handoff.callbacks import InvalidPhoneNumberError, normalise_french_phone
-from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
 from tests.conftest import Stack
 from tests.e2e.rest import all_text, new_sender, say
 from tests.handoff.agent_client import AgentClient, create_agent
+from tests.security.attacks import sms_replies, sms_send
+from tests.stack import wait_until
 
 pytestmark = pytest.mark.stack
 PASSWORD = "mot de passe des rappels"
@@ -42,20 +41,12 @@ def fresh_mobile() -> tuple[str, str]:
         return national, national
 
 
-def sms_to(stack: Stack, phone_e164: str) -> list[dict[str, Any]]:
-    response = requests.get(f"{stack.sms_gateway_url}/messages", params={"phoneNumber": phone_e164}, timeout=10)
-    return response.json()
-
-
 def wait_for_code(stack: Stack, phone_e164: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in sms_to(stack, phone_e164):
-            found = re.search(r"\b(\d{6})\b", message["text"])
-            if found:
-                return found.group(1)
-        time.sleep(0.3)
-    raise AssertionError("no code sent by SMS")
+    def sent_code() -> str | None:
+        codes = (re.search(r"\b(\d{6})\b", message["text"]) for message in sms_replies(stack, phone_e164))
+        return next((found.group(1) for found in codes if found), None)
+
+    return wait_until(sent_code, timeout, what="a code sent by SMS")
 
 
 def pending_numbers(agent: AgentClient) -> list[str]:
@@ -93,7 +84,7 @@ def test_a_strangers_number_never_reaches_the_agents(stack: Stack, agent: AgentC
     assert "Écrivez à nouveau votre numéro" in answers[-1]
     assert national not in pending_numbers(agent)
     # The stranger received one code, with a sentence telling them to ignore it.
-    [received] = sms_to(stack, e164(typed))
+    [received] = sms_replies(stack, e164(typed))
     assert "ignorez ce message" in received["text"]
 
 
@@ -106,24 +97,19 @@ def test_one_number_cannot_be_flooded_with_codes(stack: Stack):
         answers.append(all_text(say(stack.rest_url, sender, typed)))
     assert all("code à 6 chiffres" in answer for answer in answers[:3])
     assert "plusieurs codes" in answers[3] and "n'est pas enregistrée" in answers[3]
-    assert len(sms_to(stack, e164(typed))) == 3
+    assert len(sms_replies(stack, e164(typed))) == 3
 
 
 def send_sms(stack: Stack, phone: str, text: str) -> None:
-    body = android_webhook_body(phone, text)
-    headers = android_webhook_headers(stack.env["SMS_WEBHOOK_SIGNING_KEY"], body)
-    response = requests.post(f"{stack.rasa_url}/webhooks/sms/android", data=body, headers=headers, timeout=60)
-    assert response.status_code == 200
+    assert sms_send(stack, phone, text).status_code == 200
 
 
 def wait_for_sms(stack: Stack, phone: str, count: int, timeout: float = 90) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        messages = sms_to(stack, phone)
-        if len(messages) >= count:
-            return messages
-        time.sleep(0.3)
-    raise AssertionError(f"fewer than {count} SMS within {timeout} s")
+    def enough() -> list[dict[str, Any]] | None:
+        messages = sms_replies(stack, phone)
+        return messages if len(messages) >= count else None
+
+    return wait_until(enough, timeout, what=f"{count} SMS")
 
 
 def test_sms_user_is_called_back_on_the_number_they_write_from(stack: Stack, agent: AgentClient):

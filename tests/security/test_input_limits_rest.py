@@ -17,6 +17,7 @@ from bot.channels import rest
 from bot.channels.inputs import MAX_MESSAGE_CHARS, SLOW_DOWN_TEXT, TOO_LONG_TEXT
 from bot.channels.rest import MAX_BODY_BYTES, RestInput
 from tests.conftest import free_port
+from tests.security.webchat_server import serving_app
 
 _apps = itertools.count()
 
@@ -42,14 +43,8 @@ async def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AsyncIterat
     app = Sanic(f"rest_channel_test_{next(_apps)}")
     app.config.PROXIES_COUNT = 1  # as behind the reverse proxy: X-Forwarded-For names the client
     app.blueprint(RestInput().blueprint(bot), url_prefix="/webhooks/rest")
-    started = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert started is not None
-    await started.startup()
-    try:
+    async with serving_app(app, port):
         yield running
-    finally:
-        started.close()
-        await started.wait_closed()
 
 
 async def post(url: str, body: object | bytes, **kwargs: object) -> tuple[int, object]:

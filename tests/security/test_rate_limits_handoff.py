@@ -8,9 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionRequestHuman
 from bot.db import get_engine
-from bot.handoff.accounts import AgentDirectory
 from bot.handoff.store import HandoffQueue
 from bot.security.ratelimit import CLIENT_METADATA_KEY, client_metadata_value
+from tests.handoff.helpers import actions_database, put_an_agent_on_duty
 from tests.trackers import empty_domain, make_tracker
 
 REFUSED = "plusieurs fois en peu de temps"
@@ -18,15 +18,12 @@ REFUSED = "plusieurs fois en peu de temps"
 
 @pytest.fixture
 def queue(tmp_path, monkeypatch) -> HandoffQueue:
-    url = f"sqlite:///{tmp_path / 'limits.db'}"
-    monkeypatch.setenv("NUMECRIVAIN_DB_URL", url)
-    monkeypatch.setenv("NUMECRIVAIN_SERVICE_HOURS", "24/7")
+    url = actions_database(tmp_path, monkeypatch, "limits.db")
     monkeypatch.setenv("NUMECRIVAIN_RATELIMIT_PEPPER", "test-pepper")
     monkeypatch.setenv("NUMECRIVAIN_HANDOFF_PER_CONVERSATION_PER_HOUR", "4")
     monkeypatch.setenv("NUMECRIVAIN_HANDOFF_PER_ADDRESS_PER_HOUR", "10")
     monkeypatch.setenv("NUMECRIVAIN_HANDOFF_MAX_WAITING_PER_ADDRESS", "3")
-    directory = AgentDirectory(get_engine(url))
-    directory.set_available(directory.create("alice", "correct horse battery").id, True)
+    put_an_agent_on_duty(url)
     return HandoffQueue(get_engine(url))
 
 

@@ -36,6 +36,19 @@ def sender_of(token: str) -> str:
 
 
 @asynccontextmanager
+async def serving_app(app: Sanic, port: int) -> AsyncIterator[None]:
+    """Run a Sanic app on 127.0.0.1:`port` in this process, as Rasa runs its channels, until the block ends."""
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    assert server is not None
+    await server.startup()
+    try:
+        yield
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@asynccontextmanager
 async def serving_webchat(
     bot: Callable[[UserMessage], Awaitable[Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> AsyncIterator[ChatServer]:
@@ -55,11 +68,5 @@ async def serving_webchat(
 
     app = Sanic(f"webchat_channel_test_{next(_apps)}")
     app.blueprint(channel.blueprint(recording_bot), url_prefix="/webhooks/webchat")
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    try:
+    async with serving_app(app, port):
         yield running
-    finally:
-        server.close()
-        await server.wait_closed()

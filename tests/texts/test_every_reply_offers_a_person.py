@@ -41,7 +41,6 @@ from bot.channels.sms.render import HUMAN_LINE, render_messages, render_text
 from bot.channels.sms.service import LIMIT_NOTICE
 from bot.db import get_engine
 from bot.gsm7 import is_gsm7, to_gsm7
-from bot.handoff.accounts import AgentDirectory
 from bot.handoff.config import HandoffConfig
 from bot.handoff.console import HandoffDesk
 from bot.handoff.phone_checks import CodeLimitError, PhoneChecks
@@ -62,6 +61,7 @@ from tests.channels.sms.fakes import (
     make_store,
     serving_sms_channel,
 )
+from tests.handoff.helpers import actions_database, put_an_agent_on_duty
 from tests.trackers import make_tracker, user_event
 
 DOMAIN = cast(DomainDict, yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")))
@@ -171,8 +171,7 @@ class World:
         self.sent_codes: list[str] = []
 
     def agent_available(self) -> None:
-        directory = AgentDirectory(get_engine(self.database))
-        directory.set_available(directory.create("alice", "correct horse battery").id, True)
+        put_an_agent_on_duty(self.database)
 
     def sms_gateway(self, works: bool = True) -> None:
         async def send(phone: str, code: str) -> bool:
@@ -190,10 +189,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    url = f"sqlite:///{tmp_path / 'offer.db'}"
-    monkeypatch.setenv("NUMECRIVAIN_DB_URL", url)
-    monkeypatch.setenv("NUMECRIVAIN_SERVICE_HOURS", "24/7")
-    monkeypatch.setenv("WEB_URL", "http://portal.test")
+    url = actions_database(tmp_path, monkeypatch, "offer.db")
     monkeypatch.setattr(places_answer, "get_place_index", shipped_places)
     monkeypatch.setattr(places_answer, "paris_now", lambda: TUESDAY_10H)
     return World(monkeypatch, url)

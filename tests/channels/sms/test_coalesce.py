@@ -14,6 +14,23 @@ def part(seconds: float, text: str) -> InboundSms:
     return InboundSms(T0 + timedelta(seconds=seconds), text, "+33639980001", "android")
 
 
+class Flushed:
+    """The coalescer's hand-over: records each message, joined, and lets a test wait for the next one."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._next = asyncio.Event()
+
+    async def __call__(self, key: str, parts: list[InboundSms]) -> None:
+        self.texts.append(join_parts(parts))
+        self._next.set()
+
+    async def handed_over(self) -> None:
+        """Wait for a hand-over not waited for yet."""
+        await asyncio.wait_for(self._next.wait(), timeout=10)
+        self._next.clear()
+
+
 def test_parts_are_joined_in_received_order_not_arrival_order() -> None:
     assert join_parts([part(2, "ma cni"), part(0, "jai"), part(1, "perdu")]) == "jai perdu ma cni"
 
@@ -54,54 +71,35 @@ async def test_coalescer_without_window_reads_each_message_at_once() -> None:
 
 
 async def test_discard_forgets_waiting_parts() -> None:
-    flushed: list[str] = []
-    done = asyncio.Event()
-
-    async def flush(key: str, parts: list[InboundSms]) -> None:
-        flushed.append(join_parts(parts))
-        done.set()
-
-    coalescer = Coalescer(0.05, flush)
+    flushed = Flushed()
+    coalescer = Coalescer(0.05, flushed)
     await coalescer.add("a", part(0, "bonjour"))
     coalescer.discard("a")
     assert coalescer.waiting == set()
     # Sentinel: a message added after it, with the same wait, is handed over; the discarded one would have been
     # handed over first.
     await coalescer.add("b", part(1, "au revoir"))
-    await asyncio.wait_for(done.wait(), timeout=10)
-    assert flushed == ["au revoir"]
+    await flushed.handed_over()
+    assert flushed.texts == ["au revoir"]
 
 
 async def test_a_one_part_message_is_handed_over_without_waiting_for_the_window() -> None:
-    done = asyncio.Event()
-    flushed: list[str] = []
-
-    async def flush(key: str, parts: list[InboundSms]) -> None:
-        flushed.append(join_parts(parts))
-        done.set()
-
-    coalescer = Coalescer(60, flush)  # a window far longer than the test may take
+    flushed = Flushed()
+    coalescer = Coalescer(60, flushed)  # a window far longer than the test may take
     await coalescer.add("a", part(0, "jai perdu ma carte vitale"))
-    await asyncio.wait_for(done.wait(), timeout=10)
-    assert flushed == ["jai perdu ma carte vitale"]
+    await flushed.handed_over()
+    assert flushed.texts == ["jai perdu ma carte vitale"]
 
 
 async def test_a_part_that_filled_a_segment_waits_for_the_rest_then_both_are_read_once() -> None:
-    done = asyncio.Event()
-    flushed: list[str] = []
-
-    async def flush(key: str, parts: list[InboundSms]) -> None:
-        flushed.append(join_parts(parts))
-        done.set()
-
+    flushed = Flushed()
     first = "x" * 152 + "a"  # a full segment: the phone split a longer message
-    coalescer = Coalescer(60, flush, last_part_grace=0)
+    coalescer = Coalescer(60, flushed, last_part_grace=0)
     await coalescer.add("a", part(0, first))
     # Sentinel: another conversation's whole message is handed over meanwhile; the full part alone is still held.
     await coalescer.add("b", part(0, "bonjour"))
-    await asyncio.wait_for(done.wait(), timeout=10)
-    assert flushed == ["bonjour"] and coalescer.waiting == {"a"}
-    done.clear()
+    await flushed.handed_over()
+    assert flushed.texts == ["bonjour"] and coalescer.waiting == {"a"}
     await coalescer.add("a", part(1, "dministration"))
-    await asyncio.wait_for(done.wait(), timeout=10)
-    assert flushed == ["bonjour", first + "dministration"]
+    await flushed.handed_over()
+    assert flushed.texts == ["bonjour", first + "dministration"]

@@ -8,10 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -23,21 +21,10 @@ from bot.db import make_engine, upgrade
 from bot.paths import PROJECT_ROOT
 from devtools.fake_sms_gateway import android_webhook_body, android_webhook_headers
 from tests.channels.sms.fakes import PEPPER, PHONE, SIGNING_KEY
-from tests.stack import free_port
+from tests.stack import free_port, wait_until
 
 FULL_SEGMENT = "Bonjour, " + "j" * 144  # 153 characters: a part of a longer SMS, held for the whole window
 OTHER_PHONE = "+33639980002"
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
-    """Poll until `condition()` is truthy (its value), failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class WebhookProcess:
