@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ from bot.handoff.survey import SurveyBook
 from bot.handoff.tools import DeskTools
 from bot.web.agents.throttle import LoginThrottle
 from bot.web.agents.watchdog import tick, watch
+
+logger = logging.getLogger(__name__)
+FIRST_TICK_SECONDS = 10.0  # longer than one Rasa call's timeout (5 s): a hung Rasa delays the start this much at most
 
 
 @dataclass
@@ -83,9 +87,14 @@ async def start_desk(app: Sanic, _loop: Any) -> None:
     app.ctx.console_hub = ConsoleHub(lambda: (agents.queue.change_marker(), agents.callbacks.pending_count()))
     app.ctx.console_hub.start()
     # The first tick is over before the server counts as started: what a previous run left stuck is dealt with
-    # before anyone relies on the queue (and tests know the watchdog will not act behind their back).
-    await tick(app.ctx.handoff_desk)
-    app.ctx.handoff_watchdog = asyncio.get_running_loop().create_task(watch(app.ctx.handoff_desk, agents.config))
+    # before anyone relies on the queue (and tests know the watchdog will not act behind their back). A Rasa that
+    # hangs must not hold the start: past FIRST_TICK_SECONDS the tick goes on in the background.
+    loop = asyncio.get_running_loop()
+    first = loop.create_task(tick(app.ctx.handoff_desk))
+    done, _ = await asyncio.wait({first}, timeout=FIRST_TICK_SECONDS)
+    if not done:
+        logger.warning("Handoff watchdog: the first pass is slow (Rasa or the database); it goes on in the background.")
+    app.ctx.handoff_watchdog = loop.create_task(watch(app.ctx.handoff_desk, agents.config, after=first))
 
 
 async def stop_desk(app: Sanic, _loop: Any) -> None:

@@ -23,8 +23,10 @@ async def tick(desk: HandoffDesk) -> None:
         logger.exception("Handoff watchdog tick failed; retrying.")
 
 
-async def watch(desk: HandoffDesk, config: HandoffConfig) -> None:
-    """After the first tick (done at start-up): one tick every few seconds."""
+async def watch(desk: HandoffDesk, config: HandoffConfig, after: asyncio.Task[None] | None = None) -> None:
+    """After the first tick (started at start-up, `after`): one tick every few seconds."""
+    if after is not None:
+        await after
     while True:
         await asyncio.sleep(config.watchdog_seconds)
         await tick(desk)
