@@ -81,33 +81,25 @@ class ReconnectingRedisLockStore(RedisLockStore):
 
         return int(self._change(conversation_id, issue))
 
-    def update_lock(self, conversation_id: str) -> None:
-        def expire(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
+    def _edit(self, conversation_id: str, edit: Callable[[TicketLock], None], drop_when_idle: bool = False) -> None:
+        """Edit the stored lock, if any, in one transaction; `drop_when_idle` deletes it when nobody waits."""
+        def change(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
             if lock is None:
                 return KEEP, None, None
-            lock.remove_expired_tickets()
-            return SAVE, lock, None
+            edit(lock)
+            return (DELETE if drop_when_idle and not lock.is_someone_waiting() else SAVE), lock, None
 
-        self._change(conversation_id, expire)
+        self._change(conversation_id, change)
+
+    def update_lock(self, conversation_id: str) -> None:
+        self._edit(conversation_id, TicketLock.remove_expired_tickets)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        def finish(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
-            if lock is None:
-                return KEEP, None, None
-            lock.remove_ticket_for(ticket_number)
-            return SAVE, lock, None
-
-        self._change(conversation_id, finish)
+        self._edit(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Finish this ticket and drop the lock if nobody waits, in one transaction (no ticket issued between)."""
-        def clean(lock: TicketLock | None) -> tuple[str, TicketLock | None, Any]:
-            if lock is None:
-                return KEEP, None, None
-            lock.remove_ticket_for(ticket_number)
-            return (SAVE if lock.is_someone_waiting() else DELETE), lock, None
-
-        self._change(conversation_id, clean)
+        self._edit(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number), drop_when_idle=True)
 
 
 BUSY_TIMEOUT_SECONDS = 10.0

@@ -34,7 +34,7 @@ import math
 import os
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeGuard
 
 from rasa.core.channels.channel import UserMessage
@@ -61,8 +61,8 @@ from bot.handoff.survey import reply_to_button
 from bot.handoff.transcript import SYSTEM_AUTHOR
 from bot.markdown import to_parts
 from bot.resilience import SERVICE_UNAVAILABLE_TEXT
+from bot.security import internal_routes as routes
 from bot.security.ratelimit import CLIENT_METADATA_KEY, allow_async, client_metadata_value
-from bot.service_auth import bearer_matches
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -453,18 +453,7 @@ class WebChatSockets:
         return {"sent": await self.pusher.typing(session.sender_id)}
 
 
-Handler = Callable[[Request], Awaitable[response.HTTPResponse]]
-
-
-def internal_only(handler: Handler) -> Callable[[Request], Coroutine[Any, Any, response.HTTPResponse]]:
-    """A route only our own services may call (the portal): the internal token, else 401."""
-
-    async def checked(request: Request) -> response.HTTPResponse:
-        if not bearer_matches(request.headers.get("Authorization"), get_settings().internal_token):
-            return response.json({"error": "unauthorized"}, status=401)
-        return await handler(request)
-
-    return checked
+internal_only = routes.internal_only(lambda _request: get_settings().internal_token)
 
 
 def _json_object(request: Request, limit: int) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-from functools import wraps
 from typing import Any
 from urllib.parse import unquote
 
@@ -19,23 +18,15 @@ from sanic.request import Request
 from bot.handoff.console import epoch
 from bot.handoff.store import HandoffMessage, HandoffQueue, HandoffRequest
 from bot.handoff.transcript import SYSTEM_AUTHOR
-from bot.service_auth import bearer_matches
-from bot.web.agents.auth import Handler
+from bot.security import internal_routes as routes
 from bot.web.agents.context import agents_of, desk_of, hub_of
-from bot.web.agents.responses import error, json_reply
+from bot.web.agents.responses import SECURITY_HEADERS, error, json_reply
 
 MAX_RESIDENT_HOOK_BYTES = 16 * 1024
 RESIDENT_TEXT_CHARS = 4000
 
 
-def internal_only(handler: Handler) -> Handler:
-    """401 unless the caller sends the portal's internal token as a Bearer."""
-    @wraps(handler)
-    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
-        if not bearer_matches(request.headers.get("authorization"), request.app.ctx.settings.internal_token):
-            return error("unauthorized", 401)
-        return await handler(request, *args, **kwargs)
-    return wrapper
+internal_only = routes.internal_only(lambda request: request.app.ctx.settings.internal_token, SECURITY_HEADERS)
 
 
 def outbox_read(agents_queue: HandoffQueue, sender_id: str, key: str,
