@@ -11,6 +11,7 @@ action call (endpoints.yml). Errors never echo the request body (it holds the co
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 
@@ -27,6 +28,34 @@ logger = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/health"})
 # A tracker with every event of a long conversation stays far below this; a bigger body is refused unread.
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
+def warm_up() -> None:
+    """Load what answers need before the first resident comes: loaded lazily, the knowledge base, the places
+    index and the directories made the first procedure and place answers after each start wait half a second
+    each on a quiet machine (measured: 540 -> 70 ms, 500 -> 125 ms; seconds under load)."""
+    from bot.geo.addresses import get_address_index
+    from bot.geo.communes import get_commune_directory
+    from bot.knowledge.contacts import get_contacts
+    from bot.knowledge.loader import get_knowledge_base
+    from bot.places.search import get_place_index
+    from bot.secretariat.ranking import keyword_index
+
+    keyword_index(get_knowledge_base())
+    get_contacts()
+    get_commune_directory()
+    get_address_index()
+    get_place_index()
+
+
+async def warm_up_before_serving(app: Sanic, _loop: object) -> None:
+    """The warm-up off the event loop; the port opens once it is done. A failure (a database not up yet) only
+    leaves the loading to the first message, as before: it never stops the server."""
+    try:
+        await asyncio.to_thread(warm_up)
+    except Exception as exc:  # any failure is retried lazily by the first message
+        logger.warning("action server: warm-up skipped (%s); the first message will load the data",
+                       type(exc).__name__)
 
 
 def create_action_app(secret: str, actions_package: str = "actions") -> Sanic:
@@ -52,6 +81,7 @@ def create_action_app(secret: str, actions_package: str = "actions") -> Sanic:
         return response.json({"error": type(exception).__name__}, status=status)
 
     app.error_handler.add(Exception, error_without_payload)
+    app.register_listener(warm_up_before_serving, "before_server_start")
     return app
 
 
