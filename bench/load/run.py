@@ -33,12 +33,16 @@ from typing import Any
 
 import requests
 
+from bench.load.empty_bot import empty_model, message_budget_ms
 from bot.paths import MODELS_DIR, PROJECT_ROOT
 from tests.stack import free_port, running_stack
 
 BENCH_VENV = PROJECT_ROOT / ".venv-bench"
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PLAIN_DIR = PROJECT_ROOT / "var" / "bench" / "plain"
+EMPTY_DIR = PROJECT_ROOT / "var" / "bench" / "empty"
+PLAIN_NAME = "plain rasa init"
+EMPTY_NAME = "empty Rasa bot"
 RESULTS = PROJECT_ROOT / "results" / "bench"
 TRAIN_SECONDS_FILE = PROJECT_ROOT / "var" / "train-seconds.txt"
 VENV_BIN = Path(sys.executable).parent
@@ -152,18 +156,17 @@ def plain_model() -> tuple[Path, float | None]:
 
 
 @contextmanager
-def plain_bot(timeout: float) -> Iterator[Bot]:
-    """`rasa run` on the plain bot, in-memory tracker, no action server, on a free port."""
-    model, train_seconds = plain_model()
+def rasa_bot(name: str, model: Path, train_seconds: float | None, project: Path, timeout: float) -> Iterator[Bot]:
+    """`rasa run` on a stock Rasa project (plain or empty bot), in-memory tracker, no action server."""
     port = free_port()
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    log = open(PLAIN_DIR / "run.log", "wb")  # noqa: SIM115 - closed in finally
+    log = open(project / "run.log", "wb")  # noqa: SIM115 - closed in finally
     began = time.monotonic()
     process = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port", str(port),
-                                "--interface", "127.0.0.1"], cwd=PLAIN_DIR, env=env, stdout=log,
+                                "--interface", "127.0.0.1"], cwd=project, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        bot = Bot("plain rasa init", f"http://localhost:{port}", {"rasa": process.pid},
+        bot = Bot(name, f"http://localhost:{port}", {"rasa": process.pid},
                   train_seconds=train_seconds, model_bytes=model.stat().st_size)
         wait_for_answer(bot.url, time.monotonic() + timeout)
         bot.start_seconds = time.monotonic() - began
@@ -175,6 +178,25 @@ def plain_bot(timeout: float) -> Iterator[Bot]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+@contextmanager
+def plain_bot(timeout: float) -> Iterator[Bot]:
+    """The plain `rasa init` bot, the yardstick of every ratio."""
+    model, train_seconds = plain_model()
+    with rasa_bot(PLAIN_NAME, model, train_seconds, PLAIN_DIR, timeout) as bot:
+        yield bot
+
+
+@contextmanager
+def empty_bot(timeout: float, wanted: bool) -> Iterator[Bot | None]:
+    """The empty Rasa bot (bench/load/empty_bot.py), Rasa's own floor; None when not wanted."""
+    if not wanted:
+        yield None
+        return
+    model, train_seconds = empty_model(EMPTY_DIR, VENV_BIN / "rasa")
+    with rasa_bot(EMPTY_NAME, model, train_seconds, EMPTY_DIR, timeout) as bot:
+        yield bot
 
 
 @contextmanager
@@ -284,11 +306,11 @@ def _ms(value: float) -> str:
     return "n/a" if value != value else f"{value:,.0f} ms"  # NaN check
 
 
-def summarise(ours: Bot, plain: Bot, phases: dict[str, dict[str, Phase]], rss: dict[str, dict[str, float]],
+def summarise(bots: list[Bot], phases: dict[str, dict[str, Phase]], rss: dict[str, dict[str, float]],
               sms: list[float]) -> dict[str, Any]:
-    """The figures of the table, per bot, as JSON-ready data."""
+    """The figures of the table, per bot (Numécrivain first), as JSON-ready data."""
     summary: dict[str, Any] = {}
-    for bot in (ours, plain):
+    for bot in bots:
         mine = phases[bot.name]
         long_phase = mine.get("long")
         row: dict[str, Any] = {
@@ -315,7 +337,7 @@ def summarise(ours: Bot, plain: Bot, phases: dict[str, dict[str, Phase]], rss: d
             row["per_5_turns_ms"] = {str(first): long_phase.turn_median(first, first + 4)
                                      for first in range(1, last + 1, 5)}
         summary[bot.name] = row
-    summary[ours.name]["sms_reply_s"] = sms
+    summary[bots[0].name]["sms_reply_s"] = sms
     return summary
 
 
@@ -367,6 +389,30 @@ def print_table(summary: dict[str, Any], ours: str, plain: str) -> None:
     if sms:
         print(f"SMS reply, one-part message, webhook to gateway: median {statistics.median(sms):.2f} s "
               f"(of {len(sms)}: {', '.join(f'{s:.2f}' for s in sms)})")
+    if EMPTY_NAME in summary:
+        print_floor(summary, ours, plain)
+
+
+def print_floor(summary: dict[str, Any], ours: str, plain: str) -> None:
+    """Rasa's own floor: what the empty bot does, and the time per message a 5× target leaves."""
+    columns = (EMPTY_NAME, ours, plain)
+
+    def figure(name: str, level: str, key: str) -> float:
+        return float((summary[name].get(level) or {}).get(key, float("nan")))
+
+    print(f"\n{'Rasa itself (same run)':<40} {'empty bot':>12} {'Numécrivain':>12} {'plain rasa':>12}")
+    print("-" * 79)
+    rows = [(f"throughput, {level} concurrent (msg/s)", level, "throughput", "{:.1f}") for level in ("1", "20", "100")]
+    rows += [("p50 reply, 1 concurrent (ms)", "1", "p50", "{:,.0f}"), ("p95 reply, 20 concurrent (ms)", "20", "p95",
+                                                                     "{:,.0f}")]
+    for label, level, key, fmt in rows:
+        if level in summary[EMPTY_NAME]:
+            print(f"{label:<40} " + " ".join(f"{fmt.format(figure(name, level, key)):>12}" for name in columns))
+    plain_20, empty_20 = figure(plain, "20", "throughput"), figure(EMPTY_NAME, "20", "throughput")
+    if plain_20 > 0 and empty_20 > 0:
+        print(f"5 x plain at 20 concurrent = {5 * plain_20:.0f} msg/s, i.e. {message_budget_ms(plain_20):.1f} ms of "
+              f"one Rasa worker per message; the empty bot alone takes {1000 / empty_20:.1f} ms "
+              f"(Rasa's ceiling here: {empty_20 / plain_20:.1f} x plain).")
 
 
 def _bins_of_five(per_turn: dict[str, float]) -> dict[str, float]:
@@ -431,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("SANIC_WORKERS", 1)),
                         help="Sanic workers of our Rasa server (SANIC_WORKERS; the plain bot keeps 1: its lock "
                              "store is in memory)")
+    parser.add_argument("--no-empty", action="store_true",
+                        help="leave out the empty Rasa bot (Rasa's own floor, bench/load/empty_bot.py)")
     args = parser.parse_args(argv)
     BENCH_STACK_ENV["SANIC_WORKERS"] = str(args.workers)
     if not (BENCH_VENV / "bin" / "locust").exists():
@@ -442,22 +490,25 @@ def main(argv: list[str] | None = None) -> int:
     plan.append(Phase("long", args.long_users, "long", 600))
     phases: dict[str, dict[str, Phase]] = {}
     rss: dict[str, dict[str, float]] = {}
-    with our_bot(args.target, args.start_timeout) as ours, plain_bot(args.start_timeout) as plain:
-        print(f"Numécrivain ({args.workers} Sanic worker(s)) at {ours.url}, plain rasa init at {plain.url}. "
-              f"Phases: {', '.join(p.label for p in plan)} (each bot in turn).", flush=True)
+    with (our_bot(args.target, args.start_timeout) as ours, plain_bot(args.start_timeout) as plain,
+          empty_bot(args.start_timeout, not args.no_empty) as empty):
+        bots = [ours, plain] + ([empty] if empty else [])
+        print(f"Numécrivain ({args.workers} Sanic worker(s)) at {ours.url}, plain rasa init at {plain.url}"
+              + (f", empty Rasa bot at {empty.url}" if empty else "")
+              + f". Phases: {', '.join(p.label for p in plan)} (each bot in turn).", flush=True)
         sms = sms_reply_seconds(ours)
         for template in plan:
-            for bot in (ours, plain):
+            for bot in bots:
                 phase = Phase(template.label, template.users, template.scenario, template.seconds)
                 run_locust(bot, phase, workdir, args.turns)
                 phases.setdefault(bot.name, {})[phase.label] = phase
                 print(f"  {bot.name:<16} {phase.label:>5}: {len(phase.records):5d} messages, "
                       f"{phase.throughput:6.1f} msg/s, p50 {_ms(percentile(phase.latencies, .5))}, "
                       f"p95 {_ms(percentile(phase.latencies, .95))}, errors {phase.errors}", flush=True)
-        for bot in (ours, plain):
+        for bot in bots:
             rss[bot.name] = {name: tree_rss_mib(pid) for name, pid in bot.pids.items()}
         sms += sms_reply_seconds(ours, 2)
-    summary = summarise(ours, plain, phases, rss, sms)
+    summary = summarise(bots, phases, rss, sms)
     summary[ours.name]["sanic_workers"] = args.workers
     print_table(summary, ours.name, plain.name)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
