@@ -16,6 +16,7 @@ from pathlib import Path
 
 import requests
 
+from bench.load.run import wait_for_answer
 from tests.stack import running_stack
 
 QUESTIONS = [("first procedure", "combien coute un passeport"), ("first place", "un lieu pour imprimer à Seclin"),
@@ -33,15 +34,7 @@ def say(url: str, sender: str, text: str) -> float:
 def one_start() -> str:
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="numecrivain-first-") as workdir, running_stack(Path(workdir)) as stack:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                say(stack.rasa_url, f"warm-{uuid.uuid4().hex[:8]}", "bonjour")
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_for_answer(stack.rasa_url, time.monotonic() + 300)
         start = time.monotonic() - began
         sender = f"first-{uuid.uuid4().hex[:8]}"
         timings = [f"{label} {say(stack.rasa_url, sender, text):.0f} ms" for label, text in QUESTIONS]

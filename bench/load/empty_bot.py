@@ -10,10 +10,10 @@ machine, and the gap between it and Numécrivain is what our understanding, trac
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import time
 from pathlib import Path
+
+from bench.load.trained_once import trained_once
 
 CONFIG = """\
 recipe: default.v1
@@ -62,7 +62,6 @@ FILES = {"config.yml": CONFIG, "domain.yml": DOMAIN, "credentials.yml": "rest:\n
 
 def write_project(folder: Path) -> None:
     """The empty bot's Rasa project, from scratch."""
-    shutil.rmtree(folder, ignore_errors=True)
     for name, text in FILES.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
@@ -70,18 +69,13 @@ def write_project(folder: Path) -> None:
 
 def empty_model(folder: Path, rasa: Path) -> tuple[Path, float | None]:
     """Write and train the empty bot once, cached in ``folder``: its model and training seconds."""
-    models = folder / "models"
-    timing = folder / "train-seconds.txt"
-    if not list(models.glob("*.tar.gz")):
+    def build() -> None:
         write_project(folder)
-        print(f"Training the empty Rasa bot once (cached in {folder})...", flush=True)
-        began = time.monotonic()
         subprocess.run([str(rasa), "train", "--fixed-model-name", "empty"], cwd=folder, check=True,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
-        timing.write_text(f"{time.monotonic() - began:.1f}\n")
-    model = max(models.glob("*.tar.gz"), key=lambda path: path.stat().st_mtime)
-    return model, float(timing.read_text()) if timing.exists() else None
+
+    return trained_once(folder, build, "the empty Rasa bot")
 
 
 def message_budget_ms(plain_throughput: float, factor: float = 5.0, workers: int = 1) -> float:

@@ -34,6 +34,7 @@ from typing import Any
 import requests
 
 from bench.load.empty_bot import empty_model, message_budget_ms
+from bench.load.trained_once import trained_once
 from bot.paths import MODELS_DIR, PROJECT_ROOT
 from tests.stack import free_port, running_stack
 
@@ -140,19 +141,12 @@ def wait_for_answer(url: str, deadline: float) -> None:
 
 def plain_model() -> tuple[Path, float | None]:
     """The `rasa init --no-prompt` bot, created and trained once, cached in var/bench/plain."""
-    models = PLAIN_DIR / "models"
-    timing = PLAIN_DIR / "train-seconds.txt"
-    if not list(models.glob("*.tar.gz")):
-        shutil.rmtree(PLAIN_DIR, ignore_errors=True)
-        PLAIN_DIR.mkdir(parents=True)
-        print("Creating and training the plain `rasa init` bot once (cached in var/bench/plain)...", flush=True)
-        began = time.monotonic()
+    def build() -> None:
         subprocess.run([str(VENV_BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(PLAIN_DIR)],
                        cwd=PLAIN_DIR.parent, check=True, stdin=subprocess.DEVNULL,
                        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
-        timing.write_text(f"{time.monotonic() - began:.1f}\n")
-    model = max(models.glob("*.tar.gz"), key=lambda path: path.stat().st_mtime)
-    return model, float(timing.read_text()) if timing.exists() else None
+
+    return trained_once(PLAIN_DIR, build, "the plain `rasa init` bot")
 
 
 @contextmanager
@@ -341,16 +335,17 @@ def summarise(bots: list[Bot], phases: dict[str, dict[str, Phase]], rss: dict[st
     return summary
 
 
+def cell(row: dict[str, Any], *path: str) -> float:
+    """A figure of a bot's summary row by its keys (NaN when it was not measured)."""
+    value: Any = row
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return float("nan") if value is None else float(value)
+
+
 def print_table(summary: dict[str, Any], ours: str, plain: str) -> None:
     """The side-by-side table, ratios last (>1 means Numécrivain does better, for every row)."""
     a, b = summary[ours], summary[plain]
-
-    def cell(row: dict[str, Any], *path: str) -> float:
-        value: Any = row
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        return float("nan") if value is None else float(value)
-
     last = cell(a, "last_turn")  # medians of the last 5 turns and of turns 1-5
     rows: list[tuple[str, float, float, str, bool]] = []  # name, ours, plain, unit, higher is better
     for label in ("1", "20", "100"):
@@ -395,20 +390,16 @@ def print_table(summary: dict[str, Any], ours: str, plain: str) -> None:
 
 def print_floor(summary: dict[str, Any], ours: str, plain: str) -> None:
     """Rasa's own floor: what the empty bot does, and the time per message a 5× target leaves."""
-    columns = (EMPTY_NAME, ours, plain)
-
-    def figure(name: str, level: str, key: str) -> float:
-        return float((summary[name].get(level) or {}).get(key, float("nan")))
-
+    columns = [summary[name] for name in (EMPTY_NAME, ours, plain)]
+    rows = [(f"throughput, {level} concurrent (msg/s)", level, "throughput", "{:.1f}") for level in ("1", "20", "100")]
+    rows += [("p50 reply, 1 concurrent (ms)", "1", "p50", "{:,.0f}"),
+             ("p95 reply, 20 concurrent (ms)", "20", "p95", "{:,.0f}")]
     print(f"\n{'Rasa itself (same run)':<40} {'empty bot':>12} {'Numécrivain':>12} {'plain rasa':>12}")
     print("-" * 79)
-    rows = [(f"throughput, {level} concurrent (msg/s)", level, "throughput", "{:.1f}") for level in ("1", "20", "100")]
-    rows += [("p50 reply, 1 concurrent (ms)", "1", "p50", "{:,.0f}"), ("p95 reply, 20 concurrent (ms)", "20", "p95",
-                                                                     "{:,.0f}")]
     for label, level, key, fmt in rows:
         if level in summary[EMPTY_NAME]:
-            print(f"{label:<40} " + " ".join(f"{fmt.format(figure(name, level, key)):>12}" for name in columns))
-    plain_20, empty_20 = figure(plain, "20", "throughput"), figure(EMPTY_NAME, "20", "throughput")
+            print(f"{label:<40} " + " ".join(f"{fmt.format(cell(row, level, key)):>12}" for row in columns))
+    plain_20, empty_20 = cell(summary[plain], "20", "throughput"), cell(summary[EMPTY_NAME], "20", "throughput")
     if plain_20 > 0 and empty_20 > 0:
         print(f"5 x plain at 20 concurrent = {5 * plain_20:.0f} msg/s, i.e. {message_budget_ms(plain_20):.1f} ms of "
               f"one Rasa worker per message; the empty bot alone takes {1000 / empty_20:.1f} ms "
